@@ -1,0 +1,55 @@
+"""Password sign-in, scoped to an organisation.
+
+userName is unique only within an organisation, so a person signs in with their organisation,
+their userName (or email) and password. Without an organisation (the Django admin login) only
+support staff are looked up.
+"""
+
+from typing import Any
+
+from django.contrib.auth.backends import BaseBackend
+from django.http import HttpRequest
+
+from accounts.models import Organisation, Role, User
+
+
+class OrganisationBackend(BaseBackend):
+    def authenticate(  # type: ignore[override]
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        organisation: Organisation | None = None,
+        **kwargs: Any,
+    ) -> User | None:
+        if not username or not password:
+            return None
+        user = self._find(organisation, username)
+        if user is None:
+            # Run the hasher anyway so response time does not reveal who exists.
+            User().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
+    def get_user(self, user_id: int) -> User | None:
+        user = User.objects.select_related("organisation").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+    def user_can_authenticate(self, user: User) -> bool:
+        """Deactivated and deleted people cannot sign in, and their sessions stop working."""
+        return user.is_active and not user.is_deleted
+
+    def _find(self, organisation: Organisation | None, login: str) -> User | None:
+        if organisation is None:
+            return User.objects.filter(organisation__isnull=True).with_username(login).first()
+        people = User.objects.for_organisation(organisation).select_related("organisation")
+        user = people.with_username(login).first()
+        if user is None:
+            by_email = list(people.with_email(login)[:2])
+            user = by_email[0] if len(by_email) == 1 else None  # a shared email names nobody
+        if user is not None and organisation.sso_required and user.role != Role.PRIMARY_ADMIN:
+            # Primary admins keep password sign-in as the break-glass path when SSO is required.
+            return None
+        return user

@@ -1,0 +1,332 @@
+"""Organisations, their people and teams, and the audit trail of every change to them.
+
+Invariants live in the database (named constraints) so that no code path, bulk insert or race can
+break them. Nothing outside ``accounts/services.py`` saves these models.
+"""
+
+import secrets
+import uuid
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.timezone import now
+from django.utils.crypto import salted_hmac
+
+PUBLIC_ID_LENGTH = 20
+
+
+def new_public_id() -> str:
+    """An opaque, fixed-length, URL-safe id: lowercase hex only (no underscores, which Okta
+    rejects in SCIM base URLs)."""
+    return secrets.token_hex(PUBLIC_ID_LENGTH // 2)
+
+
+slug_validator = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
+    "Use 1–50 lowercase letters, digits and hyphens, starting and ending with a letter or digit.",
+)
+
+
+class Organisation(models.Model):
+    public_id = models.CharField(
+        max_length=PUBLIC_ID_LENGTH, unique=True, default=new_public_id, editable=False
+    )
+    slug = models.CharField(max_length=50, unique=True, validators=[slug_validator])
+    name = models.CharField(max_length=200)
+    scim_enabled = models.BooleanField(
+        default=False, help_text="SCIM provisioning accepts requests from this organisation's keys."
+    )
+    sso_required = models.BooleanField(
+        default=False,
+        help_text="Password sign-in is refused for everyone but primary admins (break-glass).",
+    )
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slug__regex=r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"),
+                name="organisation_slug_format",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+
+class Role(models.TextChoices):
+    PRIMARY_ADMIN = "primary_admin", "Primary admin"
+    ADMIN = "admin", "Admin"
+    MANAGER = "manager", "Manager"
+    LEARNER = "learner", "Learner"
+
+
+class UserQuerySet(models.QuerySet["User"]):
+    def for_organisation(self, organisation: Organisation) -> "UserQuerySet":
+        return self.filter(organisation=organisation)
+
+    def with_username(self, username: str) -> "UserQuerySet":
+        """Case-insensitive match that uses the functional unique index on LOWER(username)."""
+        return self.alias(username_lower=Lower("username")).filter(
+            username_lower=Lower(models.Value(username))
+        )
+
+    def with_email(self, email: str) -> "UserQuerySet":
+        return self.alias(email_lower=Lower("email")).filter(
+            email_lower=Lower(models.Value(email))
+        )
+
+    def not_deleted(self) -> "UserQuerySet":
+        return self.filter(deleted_at__isnull=True)
+
+
+class UserManager(BaseUserManager["User"]):
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
+
+    def for_organisation(self, organisation: Organisation) -> UserQuerySet:
+        return self.get_queryset().for_organisation(organisation)
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        # Only support staff (no organisation) have a globally meaningful userName; people of
+        # an organisation sign in through OrganisationBackend with their organisation.
+        return self.get_queryset().filter(organisation__isnull=True).with_username(username or "").get()
+
+    def create_superuser(self, username: str, password: str | None = None, **extra: Any) -> "User":
+        """For ``manage.py createsuperuser``: a support staff account."""
+        from accounts import services  # services import this module
+
+        return services.staff_create(username=username, password=password, email=extra.get("email", ""))
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person of one organisation, or support staff (no organisation, Django admin only)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    # Stored exactly as received; compared case-insensitively (unique index on LOWER(username)).
+    username = models.CharField(max_length=255)
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    email = models.EmailField(max_length=255, blank=True)
+    given_name = models.CharField(max_length=150, blank=True)
+    family_name = models.CharField(max_length=150, blank=True)
+    display_name = models.CharField(max_length=255, blank=True)
+    title = models.CharField(max_length=255, blank=True)
+    department = models.CharField(max_length=255, blank=True)
+    employee_number = models.CharField(max_length=100, blank=True)
+    phone_number = models.CharField(max_length=50, blank=True)
+    locale = models.CharField(max_length=35, blank=True)
+    timezone = models.CharField(max_length=64, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.LEARNER)
+
+    is_active = models.BooleanField(default=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    # SCIM DELETE tombstone: hidden from SCIM, but the row and its history stay.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    # Bumped whenever access is removed; part of the session hash, so old sessions never revive.
+    sessions_revoked_at = models.DateTimeField(null=True, blank=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="Support staff: may use the Django admin."
+    )
+
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    # A manager reference that named nobody we know yet (Okta may send a report before their
+    # manager). Linked by services.user_create when the manager arrives.
+    pending_manager_value = models.CharField(max_length=255, blank=True)
+    pending_manager_display = models.CharField(max_length=255, blank=True)
+
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(default=now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"), "organisation", name="user_username_ci_unique_per_organisation"
+            ),
+            # NULLs are distinct in a unique index, so support staff need their own.
+            models.UniqueConstraint(
+                Lower("username"),
+                condition=Q(organisation__isnull=True),
+                name="user_username_ci_unique_for_staff",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="user_external_id_unique_per_organisation",
+            ),
+            models.CheckConstraint(
+                condition=~Q(external_id=""), name="user_external_id_null_not_empty"
+            ),
+            models.CheckConstraint(condition=~Q(username=""), name="user_username_not_empty"),
+            models.CheckConstraint(
+                condition=Q(is_active=True, deactivated_at__isnull=True)
+                | Q(is_active=False, deactivated_at__isnull=False),
+                name="user_deactivated_at_iff_inactive",
+            ),
+            models.CheckConstraint(
+                condition=Q(deleted_at__isnull=True) | Q(is_active=False),
+                name="user_deleted_is_inactive",
+            ),
+            # Organisation people never reach the Django admin; support staff own no tenant data.
+            models.CheckConstraint(
+                condition=Q(organisation__isnull=True) | Q(is_staff=False, is_superuser=False),
+                name="user_staff_has_no_organisation",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="user_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(manager=models.F("pk")), name="user_not_own_manager"
+            ),
+        ]
+        indexes = [
+            models.Index(Lower("email"), "organisation", name="user_email_ci_idx"),
+            models.Index(
+                fields=["organisation", "pending_manager_value"],
+                condition=~Q(pending_manager_value=""),
+                name="user_pending_manager_value_idx",
+            ),
+            models.Index(
+                Lower("pending_manager_display"),
+                "organisation",
+                condition=~Q(pending_manager_display=""),
+                name="user_pending_manager_disp_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def full_name(self) -> str:
+        return (
+            " ".join(part for part in (self.given_name, self.family_name) if part)
+            or self.display_name
+        )
+
+    @property
+    def is_primary_admin(self) -> bool:
+        return self.organisation_id is not None and self.role == Role.PRIMARY_ADMIN
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.username
+
+    def get_short_name(self) -> str:
+        return self.given_name or self.username
+
+    def get_session_auth_hash(self) -> str:
+        return self._session_hash()
+
+    def get_session_auth_fallback_hash(self):  # type: ignore[no-untyped-def]
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret=fallback_secret)
+
+    def _session_hash(self, secret: str | None = None) -> str:
+        # Django hashes only the password; we add the revocation time so that deactivating or
+        # deleting someone ends every session they have, and reactivation does not revive them.
+        revoked = self.sessions_revoked_at.isoformat() if self.sessions_revoked_at else ""
+        return salted_hmac(
+            "accounts.User.session_auth_hash",
+            f"{self.password}|{revoked}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+
+class Team(models.Model):
+    """A team of the LMS; SCIM calls it a Group."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="teams")
+    display_name = models.CharField(max_length=255)
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    members = models.ManyToManyField(User, through="TeamMembership", related_name="teams")
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                Lower("display_name"),
+                "organisation",
+                name="team_display_name_ci_unique_per_organisation",
+            ),
+            models.CheckConstraint(
+                condition=~Q(display_name=""), name="team_display_name_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class TeamMembership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="team_membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}"
+
+
+class ActorKind(models.TextChoices):
+    ADMIN = "admin", "Admin user"
+    SCIM = "scim", "SCIM key"
+    SAML = "saml", "SAML sign-in"
+    SYSTEM = "system", "System"
+
+
+class AuditEvent(models.Model):
+    """One change of domain state: who did what to which object, and which fields changed."""
+
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events"
+    )
+    created_at = models.DateTimeField(default=now, db_index=True)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What identifies the actor for people reading the log: a username, a key prefix, a NameID.
+    actor_label = models.CharField(max_length=255, blank=True)
+    action = models.CharField(max_length=50)
+    target_type = models.CharField(max_length=30)
+    target_id = models.CharField(max_length=64)
+    target_label = models.CharField(max_length=255, blank=True)
+    # {field: [old, new]} for updates; the initial values for creations.
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organisation", "-created_at"], name="audit_org_created_idx"),
+            models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_label or self.target_id}"

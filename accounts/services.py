@@ -1,0 +1,581 @@
+"""Every change of organisation, user and team state, one function each.
+
+SCIM, SAML sign-in, the settings pages, the Django admin and management commands all call these;
+nothing else saves a domain model. Each function runs in one transaction and writes an audit event
+naming the actor, the action, the object and the fields that changed.
+"""
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any, TypedDict, Unpack
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Value
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts import audit
+from accounts.audit import Actor
+from accounts.errors import (
+    ManagerRefused,
+    MembersRefused,
+    OrganisationSlugTaken,
+    TeamNameTaken,
+    UserConflict,
+    UserDeleted,
+)
+from accounts.models import AuditEvent, Organisation, Team, TeamMembership, User
+
+
+class UserFields(TypedDict, total=False):
+    """The profile of a user that provisioning and admins may set."""
+
+    username: str
+    external_id: str | None
+    email: str
+    given_name: str
+    family_name: str
+    display_name: str
+    title: str
+    department: str
+    employee_number: str
+    phone_number: str
+    locale: str
+    timezone: str
+    role: str
+
+
+class TeamFields(TypedDict, total=False):
+    display_name: str
+    external_id: str | None
+
+
+@dataclass(frozen=True)
+class ManagerReference:
+    """A manager as SCIM names one: ``value`` (our id, else an externalId) and ``display_name``
+    (a userName or email). Both empty means "no manager"."""
+
+    value: str = ""
+    display_name: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.value and not self.display_name
+
+
+# --- organisations -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def organisation_create(*, actor: Actor, slug: str, name: str) -> Organisation:
+    organisation = Organisation(slug=slug, name=name)
+    organisation.full_clean(exclude=["public_id"], validate_unique=False, validate_constraints=False)
+    if Organisation.objects.filter(slug=slug).exists():
+        raise OrganisationSlugTaken(slug)
+    try:
+        with transaction.atomic():
+            organisation.save()
+    except IntegrityError:
+        raise OrganisationSlugTaken(slug) from None
+    audit.record(actor=actor, action="organisation.create", target=organisation,
+                 changes={"slug": slug, "name": name})
+    return organisation
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def staff_create(*, username: str, password: str | None, email: str = "") -> User:
+    """A support staff superuser: no organisation, Django admin only."""
+    user = User(username=username, email=email, is_staff=True, is_superuser=True)
+    user.set_password(password)
+    _validate(user)
+    if User.objects.filter(organisation__isnull=True).with_username(username).exists():
+        raise UserConflict(field="userName", value=username, existing=None)
+    user.save()
+    audit.record(actor=Actor.system("createsuperuser"), action="staff.create", target=user,
+                 changes={"username": username})
+    return user
+
+
+@transaction.atomic
+def user_create(
+    *,
+    organisation: Organisation,
+    actor: Actor,
+    username: str,
+    password: str | None = None,
+    active: bool = True,
+    manager: ManagerReference | None = None,
+    **fields: Unpack[UserFields],
+) -> User:
+    """Create a person. Raises UserConflict when the userName or externalId is taken (active,
+    inactive or deleted: the caller decides whether to revive the existing row)."""
+    user = User(organisation=organisation, username=username, **fields)
+    user.set_password(password)  # None gives an unusable password: SSO-only
+    if not active:
+        user.is_active, user.deactivated_at = False, timezone.now()
+    _validate(user)
+    _refuse_conflicts(user)
+    _save_new_user(user)
+    audit.record(actor=actor, action="user.create", target=user, changes=_profile_of(user))
+    if manager is not None and not manager.is_empty:
+        user_set_manager_reference(user=user, actor=actor, reference=manager)
+    _link_waiting_reports(manager=user, actor=actor)
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, actor: Actor, **changes: Unpack[UserFields]) -> User:
+    """Change profile fields; only the fields that really change are saved and audited."""
+    if user.is_deleted:
+        raise UserDeleted(user)
+    diff = _apply(user, dict(changes))
+    if not diff:
+        return user
+    _validate(user)
+    if {"username", "external_id"} & diff.keys():
+        _refuse_conflicts(user)
+    user.updated_at = timezone.now()
+    _save_existing_user(user, [*diff, "updated_at"])
+    audit.record(actor=actor, action="user.update", target=user, changes=diff)
+    # A new userName, email or externalId may be what a waiting report named as manager.
+    if {"username", "email", "external_id"} & diff.keys():
+        _link_waiting_reports(manager=user, actor=actor)
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, user: User, actor: Actor, password: str | None) -> User:
+    user.set_password(password)
+    user.updated_at = timezone.now()
+    user.save(update_fields=["password", "updated_at"])
+    audit.record(actor=actor, action="user.set_password", target=user)
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, actor: Actor) -> User:
+    """Soft delete: no sign-in, every session ends, everything else stays. Idempotent."""
+    if not user.is_active:
+        return user
+    now = timezone.now()
+    user.is_active, user.deactivated_at = False, now
+    user.sessions_revoked_at = now
+    user.updated_at = now
+    user.save(update_fields=["is_active", "deactivated_at", "sessions_revoked_at", "updated_at"])
+    audit.record(actor=actor, action="user.deactivate", target=user,
+                 changes={"active": [True, False]})
+    return user
+
+
+@transaction.atomic
+def user_reactivate(*, user: User, actor: Actor) -> User:
+    """The same row, id, teams and history come back. Idempotent. A deleted user must be
+    revived instead, which also takes their new profile."""
+    if user.is_deleted:
+        raise UserDeleted(user)
+    if user.is_active:
+        return user
+    user.is_active, user.deactivated_at = True, None
+    user.updated_at = timezone.now()
+    user.save(update_fields=["is_active", "deactivated_at", "updated_at"])
+    audit.record(actor=actor, action="user.reactivate", target=user,
+                 changes={"active": [False, True]})
+    return user
+
+
+@transaction.atomic
+def user_delete(*, user: User, actor: Actor) -> User:
+    """Tombstone (SCIM DELETE): hidden from SCIM from now on; the row, teams and learning
+    history stay so that a later POST of the same person revives them. Idempotent."""
+    if user.is_deleted:
+        return user
+    now = timezone.now()
+    was_active = user.is_active
+    user.deleted_at = now
+    user.is_active = False
+    user.deactivated_at = user.deactivated_at or now
+    user.sessions_revoked_at = now
+    user.updated_at = now
+    user.save(update_fields=[
+        "deleted_at", "is_active", "deactivated_at", "sessions_revoked_at", "updated_at",
+    ])
+    audit.record(actor=actor, action="user.delete", target=user,
+                 changes={"deleted": [False, True], "active": [was_active, False]})
+    return user
+
+
+@transaction.atomic
+def user_revive(
+    *, user: User, actor: Actor, active: bool = True, **fields: Unpack[UserFields]
+) -> User:
+    """Bring back a deleted or deactivated person as the same row (same id, teams and
+    history), taking the profile the identity provider sends now."""
+    was_deleted, was_active = user.is_deleted, user.is_active
+    diff = _apply(user, dict(fields))
+    _validate(user)
+    if {"username", "external_id"} & diff.keys():
+        _refuse_conflicts(user)
+    now = timezone.now()
+    user.deleted_at = None
+    if active:
+        user.is_active, user.deactivated_at = True, None
+    else:
+        user.is_active, user.deactivated_at = False, user.deactivated_at or now
+    user.updated_at = now
+    _save_existing_user(user, [*diff, "deleted_at", "is_active", "deactivated_at", "updated_at"])
+    diff.update(deleted=[was_deleted, False], active=[was_active, user.is_active])
+    audit.record(actor=actor, action="user.revive", target=user, changes=diff)
+    _link_waiting_reports(manager=user, actor=actor)
+    return user
+
+
+# --- managers ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_set_manager(*, user: User, actor: Actor, manager: User | None) -> User:
+    """Link (or unlink, with None) a manager of the same organisation; cycles are refused."""
+    if manager is not None:
+        _check_manager_allowed(user=user, manager=manager)
+    old = user.manager
+    pending_cleared = bool(user.pending_manager_value or user.pending_manager_display)
+    if old == manager and not pending_cleared:
+        return user
+    user.manager = manager
+    user.pending_manager_value = user.pending_manager_display = ""
+    user.updated_at = timezone.now()
+    user.save(update_fields=[
+        "manager", "pending_manager_value", "pending_manager_display", "updated_at",
+    ])
+    audit.record(actor=actor, action="user.set_manager", target=user,
+                 changes={"manager": [_ref(old), _ref(manager)]})
+    return user
+
+
+@transaction.atomic
+def user_set_manager_reference(
+    *, user: User, actor: Actor, reference: ManagerReference
+) -> User:
+    """Set the manager from a SCIM-style reference (DESIGN §4): the value as our user id, then
+    as an externalId, then the display name as a userName or email. A reference that names
+    nobody yet is remembered and linked as soon as that person is provisioned."""
+    if reference.is_empty:
+        return user_set_manager(user=user, actor=actor, manager=None)
+    assert user.organisation is not None, "support staff have no manager"
+    manager = _resolve_manager(user.organisation, reference)
+    if manager is not None:
+        return user_set_manager(user=user, actor=actor, manager=manager)
+    if (user.manager is None
+            and user.pending_manager_value == reference.value
+            and user.pending_manager_display == reference.display_name):
+        return user
+    old = user.manager
+    user.manager = None
+    user.pending_manager_value = reference.value[:255]
+    user.pending_manager_display = reference.display_name[:255]
+    user.updated_at = timezone.now()
+    user.save(update_fields=[
+        "manager", "pending_manager_value", "pending_manager_display", "updated_at",
+    ])
+    audit.record(actor=actor, action="user.set_manager", target=user, changes={
+        "manager": [_ref(old), None],
+        "pending_manager": {"value": reference.value, "display_name": reference.display_name},
+    })
+    return user
+
+
+def _resolve_manager(organisation: Organisation, reference: ManagerReference) -> User | None:
+    if reference.value:
+        public_id = _as_uuid(reference.value)
+        if public_id is not None:
+            found = User.objects.filter(public_id=public_id, deleted_at__isnull=True).first()
+            if found is not None:
+                if found.organisation_id != organisation.pk:
+                    raise ManagerRefused(
+                        f"Manager {reference.value!r} is not a user of this organisation."
+                    )
+                return found
+        found = (User.objects.for_organisation(organisation).not_deleted()
+                 .filter(external_id=reference.value).first())
+        if found is not None:
+            return found
+    if reference.display_name:
+        people = User.objects.for_organisation(organisation).not_deleted()
+        found = people.with_username(reference.display_name).first()
+        if found is not None:
+            return found
+        by_email = list(people.with_email(reference.display_name)[:2])
+        if len(by_email) == 1:  # an email shared by two people names neither
+            return by_email[0]
+    return None
+
+
+def _check_manager_allowed(*, user: User, manager: User) -> None:
+    if manager.organisation_id is None or manager.organisation_id != user.organisation_id:
+        raise ManagerRefused(f"{manager.username!r} is not a user of this organisation.")
+    if manager.pk == user.pk:
+        raise ManagerRefused("A person cannot be their own manager.")
+    if user.pk in _chain_above(manager):
+        raise ManagerRefused(
+            f"{manager.username!r} reports to {user.username!r}, directly or indirectly; "
+            "making them their manager would create a cycle."
+        )
+
+
+def _chain_above(user: User) -> set[int]:
+    """The ids of everyone above ``user`` in the management chain."""
+    above: set[int] = set()
+    manager_id = user.manager_id
+    while manager_id is not None and manager_id not in above:
+        above.add(manager_id)
+        manager_id = User.objects.filter(pk=manager_id).values_list("manager_id", flat=True).first()
+    return above
+
+
+def _link_waiting_reports(*, manager: User, actor: Actor) -> None:
+    """Link everyone whose pending manager reference names ``manager``."""
+    if manager.organisation is None or manager.is_deleted:
+        return
+    values = [v for v in (str(manager.public_id), manager.external_id) if v]
+    displays = [d for d in (manager.username, manager.email) if d]
+    names_manager = Q(pending_manager_value__in=values)
+    for display in displays:
+        names_manager |= Q(display_lower=Lower(Value(display)))
+    waiting = (
+        User.objects.for_organisation(manager.organisation)
+        .exclude(pk=manager.pk)
+        .alias(display_lower=Lower("pending_manager_display"))
+        .filter(names_manager)
+    )
+    above = _chain_above(manager)
+    reports = [report for report in waiting if report.pk not in above]
+    if not reports:
+        return
+    now = timezone.now()
+    User.objects.filter(pk__in=[r.pk for r in reports]).update(
+        manager=manager, pending_manager_value="", pending_manager_display="", updated_at=now
+    )
+    AuditEvent.objects.bulk_create([
+        audit.event(actor=actor, action="user.set_manager", target=report,
+                    changes={"manager": [None, _ref(manager)], "pending_manager": None})
+        for report in reports
+    ])
+
+
+# --- teams ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def team_create(
+    *,
+    organisation: Organisation,
+    actor: Actor,
+    display_name: str,
+    external_id: str | None = None,
+    members: Collection[User] = (),
+) -> Team:
+    team = Team(organisation=organisation, display_name=display_name, external_id=external_id)
+    _validate(team)
+    _refuse_team_name_taken(team)
+    try:
+        with transaction.atomic():
+            team.save()
+    except IntegrityError:
+        raise TeamNameTaken(display_name) from None
+    audit.record(actor=actor, action="team.create", target=team,
+                 changes={"display_name": display_name, "external_id": external_id})
+    if members:
+        team_add_members(team=team, actor=actor, users=members)
+    return team
+
+
+@transaction.atomic
+def team_update(*, team: Team, actor: Actor, **changes: Unpack[TeamFields]) -> Team:
+    """Rename a team or change its externalId."""
+    diff = _apply(team, dict(changes))
+    if not diff:
+        return team
+    _validate(team)
+    if "display_name" in diff:
+        _refuse_team_name_taken(team)
+    team.updated_at = timezone.now()
+    try:
+        with transaction.atomic():
+            team.save(update_fields=[*diff, "updated_at"])
+    except IntegrityError:
+        raise TeamNameTaken(team.display_name) from None
+    audit.record(actor=actor, action="team.update", target=team, changes=diff)
+    return team
+
+
+@transaction.atomic
+def team_delete(*, team: Team, actor: Actor) -> None:
+    """Remove the team and its memberships; the people stay."""
+    member_ids = _member_public_ids(team)
+    audit.record(actor=actor, action="team.delete", target=team,
+                 changes={"display_name": team.display_name, "members": member_ids})
+    team.delete()
+
+
+@transaction.atomic
+def team_add_members(*, team: Team, actor: Actor, users: Collection[User]) -> Team:
+    """Add people (members already are skipped). A constant number of queries for any size."""
+    _check_members_allowed(team, users)
+    present = _present_members(team, users)
+    _change_members(team, actor, added=[u for u in users if u.pk not in present], removed={})
+    return team
+
+
+@transaction.atomic
+def team_remove_members(*, team: Team, actor: Actor, users: Collection[User]) -> Team:
+    """Remove people (non-members are ignored). A constant number of queries for any size."""
+    _check_members_allowed(team, users)
+    present = _present_members(team, users)
+    removed = {u.pk: str(u.public_id) for u in users if u.pk in present}
+    _change_members(team, actor, added=[], removed=removed)
+    return team
+
+
+@transaction.atomic
+def team_set_members(*, team: Team, actor: Actor, users: Collection[User]) -> Team:
+    """Make the membership exactly ``users``. A constant number of queries for any size."""
+    _check_members_allowed(team, users)
+    # Lock the team so two concurrent full replacements cannot interleave their differences.
+    Team.objects.select_for_update().filter(pk=team.pk).values_list("pk").first()
+    wanted = {user.pk for user in users}
+    present = dict(
+        TeamMembership.objects.filter(team=team).values_list("user_id", "user__public_id")
+    )
+    added = [user for user in users if user.pk not in present]
+    removed = {pk: str(public_id) for pk, public_id in present.items() if pk not in wanted}
+    _change_members(team, actor, added=added, removed=removed)
+    return team
+
+
+def _present_members(team: Team, users: Collection[User]) -> set[int]:
+    """Which of ``users`` are members now: one query."""
+    return set(
+        TeamMembership.objects.filter(team=team, user__in=[u.pk for u in users])
+        .values_list("user_id", flat=True)
+    )
+
+
+def _change_members(
+    team: Team, actor: Actor, *, added: list[User], removed: dict[int, str]
+) -> None:
+    """Apply a membership difference in bulk; ``removed`` maps user pk to public id."""
+    added = list({user.pk: user for user in added}.values())  # the same person twice is once
+    if not added and not removed:
+        return
+    if removed:
+        TeamMembership.objects.filter(team=team, user_id__in=removed).delete()
+    if added:
+        TeamMembership.objects.bulk_create(
+            [TeamMembership(team=team, user=user) for user in added], ignore_conflicts=True
+        )
+    team.updated_at = timezone.now()
+    Team.objects.filter(pk=team.pk).update(updated_at=team.updated_at)
+    audit.record(actor=actor, action="team.members", target=team, changes={"members": {
+        "added": [str(user.public_id) for user in added],
+        "removed": list(removed.values()),
+    }})
+
+
+def _check_members_allowed(team: Team, users: Collection[User]) -> None:
+    strangers = [user.username for user in users if user.organisation_id != team.organisation_id]
+    if strangers:
+        raise MembersRefused(
+            "Not people of this organisation: " + ", ".join(sorted(strangers)[:10])
+            + (f" and {len(strangers) - 10} more" if len(strangers) > 10 else "")
+        )
+
+
+def _member_public_ids(team: Team) -> list[str]:
+    return [str(pk) for pk in team.members.values_list("public_id", flat=True)]
+
+
+def _refuse_team_name_taken(team: Team) -> None:
+    clash = (Team.objects.filter(organisation_id=team.organisation_id)
+             .alias(name_lower=Lower("display_name"))
+             .filter(name_lower=Lower(Value(team.display_name)))
+             .exclude(pk=team.pk))
+    if clash.exists():
+        raise TeamNameTaken(team.display_name)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _apply(instance: User | Team, changes: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set attributes; return {field: [old, new]} for those that really changed."""
+    diff: dict[str, list[Any]] = {}
+    for field, new in changes.items():
+        old = getattr(instance, field)
+        if old != new:
+            setattr(instance, field, new)
+            diff[field] = [old, new]
+    return diff
+
+
+def _validate(instance: User | Team) -> None:
+    """Field-level checks (lengths, email format, choices) before touching the database, so
+    bad values give a clear error on every database, not a DataError on PostgreSQL only."""
+    instance.full_clean(
+        exclude=["password", "public_id", "organisation", "manager"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    if isinstance(instance, User) and instance.external_id == "":
+        raise ValidationError({"external_id": "externalId must not be empty; omit it instead."})
+
+
+def _refuse_conflicts(user: User) -> None:
+    people = User.objects.filter(organisation=user.organisation).exclude(pk=user.pk)
+    existing = people.with_username(user.username).first()
+    if existing is not None:
+        raise UserConflict(field="userName", value=user.username, existing=existing)
+    if user.external_id:
+        existing = people.filter(external_id=user.external_id).first()
+        if existing is not None:
+            raise UserConflict(field="externalId", value=user.external_id, existing=existing)
+
+
+def _save_new_user(user: User) -> None:
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # Lost a race with a concurrent create of the same person; the constraint held.
+        raise UserConflict(field="userName", value=user.username, existing=None) from None
+
+
+def _save_existing_user(user: User, fields: list[str]) -> None:
+    try:
+        with transaction.atomic():
+            user.save(update_fields=fields)
+    except IntegrityError:
+        raise UserConflict(field="userName", value=user.username, existing=None) from None
+
+
+def _profile_of(user: User) -> dict[str, Any]:
+    fields = [name for name in UserFields.__annotations__ if getattr(user, name)]
+    profile: dict[str, Any] = {name: getattr(user, name) for name in fields}
+    profile["active"] = user.is_active
+    return profile
+
+
+def _ref(user: User | None) -> str | None:
+    return str(user.public_id) if user is not None else None
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+

@@ -1,0 +1,117 @@
+"""Strict readers for environment variables.
+
+django-environ does the parsing of URLs; this wrapper makes every failure name the variable and
+refuses values django-environ would quietly coerce (``DEBUG=yes please`` is not ``False``).
+"""
+
+import logging
+import os
+from typing import Any
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def _fail(name: str, problem: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"Environment variable {name}: {problem}")
+
+
+class EnvReader:
+    def __init__(self) -> None:
+        self._env = environ.Env()
+
+    def _raw(self, name: str) -> str | None:
+        return os.environ.get(name)
+
+    def get_bool(self, name: str, *, default: bool) -> bool:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise _fail(name, f"expected true or false, got {raw!r}")
+
+    def get_int(self, name: str, *, default: int) -> int:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise _fail(name, f"expected a whole number, got {raw!r}") from None
+        if value <= 0:
+            raise _fail(name, f"expected a positive number, got {raw!r}")
+        return value
+
+    def get_list(self, name: str, *, default: list[str]) -> list[str]:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        items = [item.strip() for item in raw.split(",") if item.strip()]
+        if not items:
+            raise _fail(name, "expected a comma-separated list, got nothing")
+        return items
+
+    def secret(self, name: str, *, debug: bool, debug_default: str) -> str:
+        raw = self._raw(name)
+        if raw is None or not raw.strip():
+            if debug:
+                return debug_default
+            raise _fail(name, "must be set when DEBUG is off (a long random string)")
+        if len(raw) < 32:
+            raise _fail(name, "must be at least 32 characters long")
+        return raw
+
+    def base_url(self, name: str, *, default: str, debug: bool) -> str:
+        raw = self._raw(name) or default
+        parts = urlsplit(raw)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise _fail(name, f"expected a URL like https://lms.example.com, got {raw!r}")
+        if parts.path.strip("/") or parts.query or parts.fragment:
+            raise _fail(name, f"must be scheme and host only (no path or query), got {raw!r}")
+        # Okta and Entra refuse plain http for SCIM and SAML; allow it only for local use.
+        if parts.scheme == "http" and not debug and parts.hostname not in _LOOPBACK_HOSTS:
+            raise _fail(name, "must use https when DEBUG is off (http only for localhost)")
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def default_hosts(self, base_url: str, *, debug: bool) -> list[str]:
+        host = urlsplit(base_url).hostname or ""
+        hosts = [host]
+        if debug:
+            hosts += ["localhost", "127.0.0.1", "[::1]"]
+        return sorted(set(hosts))
+
+    def database(self, name: str, *, default: str) -> dict[str, Any]:
+        raw = self._raw(name) or default
+        try:
+            config: dict[str, Any] = self._env.db_url_config(raw)
+        except Exception as exc:  # django-environ raises several types for bad URLs
+            raise _fail(name, f"not a database URL ({exc})") from None
+        if not config.get("ENGINE"):
+            raise _fail(name, f"unknown database scheme in {raw!r}")
+        if config["ENGINE"] == "django.db.backends.sqlite3":
+            config["ENGINE"] = "auzlearn.sqlite_backend"
+        return config
+
+    def cache(self, name: str, *, default: str) -> dict[str, Any]:
+        raw = self._raw(name) or default
+        try:
+            config: dict[str, Any] = self._env.cache_url_config(raw)
+        except Exception as exc:
+            raise _fail(name, f"not a cache URL ({exc})") from None
+        return config
+
+    def log_level(self, name: str, *, default: str) -> str:
+        raw = (self._raw(name) or default).upper()
+        if raw not in logging.getLevelNamesMapping():
+            raise _fail(name, f"unknown log level {raw!r}")
+        return raw
+

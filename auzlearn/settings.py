@@ -1,0 +1,124 @@
+"""Settings for auzlearn, read from the environment (see .env.example).
+
+Every variable is parsed strictly: a value that cannot be understood stops the process at start
+with a message naming the variable, rather than falling back to a default nobody asked for.
+"""
+
+from pathlib import Path
+
+import environ
+
+from auzlearn.config import EnvReader
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+environ.Env.read_env(BASE_DIR / ".env")  # optional local file; real environment wins
+env = EnvReader()
+
+DEBUG = env.get_bool("DEBUG", default=False)
+
+# Secrets have no defaults outside DEBUG: a production server must never run on a known key.
+SECRET_KEY = env.secret("SECRET_KEY", debug=DEBUG, debug_default="insecure-dev-only-secret-key")
+# Keyed hash for SCIM secret keys; separate from SECRET_KEY so rotating one does not revoke
+# every provisioning integration.
+SCIM_KEY_SECRET = env.secret(
+    "SCIM_KEY_SECRET", debug=DEBUG, debug_default="insecure-dev-only-scim-key-secret"
+)
+
+# The scheme and host the outside world uses. Behind a load balancer the Host header Django sees
+# is not what Okta sees, so every absolute URL we show or send is built from this.
+PUBLIC_BASE_URL = env.base_url("PUBLIC_BASE_URL", default="http://127.0.0.1:8000", debug=DEBUG)
+
+ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", default=env.default_hosts(PUBLIC_BASE_URL, debug=DEBUG))
+CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "accounts",
+    "sso",
+    "scim",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "auzlearn.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "auzlearn.wsgi.application"
+
+DATABASES = {"default": env.database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.OrganisationBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+# userName is unique per organisation, not globally; OrganisationBackend looks people up by
+# (organisation, userName), so Django's global-uniqueness warning does not apply.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Cookies and redirects follow the public scheme: secure cookies whenever people reach us over
+# https. A TLS-terminating proxy tells us the original scheme in X-Forwarded-Proto.
+_PUBLIC_IS_HTTPS = PUBLIC_BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = _PUBLIC_IS_HTTPS
+CSRF_COOKIE_SECURE = _PUBLIC_IS_HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env.get_int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+if env.get_bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": env.log_level("LOG_LEVEL", default="INFO")},
+}
