@@ -37,12 +37,21 @@ def event(
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """An unsaved audit row, for callers that write many at once with bulk_create."""
+    organisation_id: int | None
     if isinstance(target, Organisation):
         organisation_id, target_id, label = target.pk, target.public_id, target.slug
     elif isinstance(target, User):
-        organisation_id, target_id, label = target.organisation_id, str(target.public_id), target.username
+        organisation_id, target_id, label = (
+            target.organisation_id,
+            str(target.public_id),
+            target.username,
+        )
     else:
-        organisation_id, target_id, label = target.organisation_id, str(target.public_id), target.display_name
+        organisation_id, target_id, label = (
+            target.organisation_id,
+            str(target.public_id),
+            target.display_name,
+        )
     return AuditEvent(
         organisation_id=organisation_id,
         actor_kind=actor.kind,

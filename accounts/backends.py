@@ -14,7 +14,7 @@ from accounts.models import Organisation, Role, User
 
 
 class OrganisationBackend(BaseBackend):
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         username: str | None = None,
@@ -43,7 +43,10 @@ class OrganisationBackend(BaseBackend):
 
     def _find(self, organisation: Organisation | None, login: str) -> User | None:
         if organisation is None:
-            return User.objects.filter(organisation__isnull=True).with_username(login).first()
+            staff: User | None = (
+                User.objects.filter(organisation__isnull=True).with_username(login).first()
+            )
+            return staff
         people = User.objects.for_organisation(organisation).select_related("organisation")
         user = people.with_username(login).first()
         if user is None:

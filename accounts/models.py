@@ -6,6 +6,7 @@ break them. Nothing outside ``accounts/services.py`` saves these models.
 
 import secrets
 import uuid
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -15,8 +16,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.utils.timezone import now
 from django.utils.crypto import salted_hmac
+from django.utils.timezone import now
 
 PUBLIC_ID_LENGTH = 20
 
@@ -29,7 +30,7 @@ def new_public_id() -> str:
 
 slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
-    "Use 1–50 lowercase letters, digits and hyphens, starting and ending with a letter or digit.",
+    "Use 1 to 50 lowercase letters, digits and hyphens, starting and ending with a letter or digit.",
 )
 
 
@@ -79,31 +80,28 @@ class UserQuerySet(models.QuerySet["User"]):
         )
 
     def with_email(self, email: str) -> "UserQuerySet":
-        return self.alias(email_lower=Lower("email")).filter(
-            email_lower=Lower(models.Value(email))
-        )
+        return self.alias(email_lower=Lower("email")).filter(email_lower=Lower(models.Value(email)))
 
     def not_deleted(self) -> "UserQuerySet":
         return self.filter(deleted_at__isnull=True)
 
 
-class UserManager(BaseUserManager["User"]):
-    def get_queryset(self) -> UserQuerySet:
-        return UserQuerySet(self.model, using=self._db)
+_UserManagerBase = BaseUserManager.from_queryset(UserQuerySet)
 
-    def for_organisation(self, organisation: Organisation) -> UserQuerySet:
-        return self.get_queryset().for_organisation(organisation)
 
+class UserManager(_UserManagerBase["User"]):
     def get_by_natural_key(self, username: str | None) -> "User":
         # Only support staff (no organisation) have a globally meaningful userName; people of
         # an organisation sign in through OrganisationBackend with their organisation.
-        return self.get_queryset().filter(organisation__isnull=True).with_username(username or "").get()
+        return self.with_username(username or "").get(organisation__isnull=True)
 
     def create_superuser(self, username: str, password: str | None = None, **extra: Any) -> "User":
         """For ``manage.py createsuperuser``: a support staff account."""
         from accounts import services  # services import this module
 
-        return services.staff_create(username=username, password=password, email=extra.get("email", ""))
+        return services.staff_create(
+            username=username, password=password, email=extra.get("email", "")
+        )
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -115,7 +113,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     # Stored exactly as received; compared case-insensitively (unique index on LOWER(username)).
     username = models.CharField(max_length=255)
-    external_id = models.CharField(max_length=255, null=True, blank=True)
+    # NULL, not "", when absent: unique per organisation only when present.
+    external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     email = models.EmailField(max_length=255, blank=True)
     given_name = models.CharField(max_length=150, blank=True)
     family_name = models.CharField(max_length=150, blank=True)
@@ -189,9 +188,7 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=Q(organisation__isnull=True) | Q(is_staff=False, is_superuser=False),
                 name="user_staff_has_no_organisation",
             ),
-            models.CheckConstraint(
-                condition=Q(role__in=Role.values), name="user_role_valid"
-            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
             models.CheckConstraint(
                 condition=~Q(manager=models.F("pk")), name="user_not_own_manager"
             ),
@@ -238,11 +235,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_session_auth_hash(self) -> str:
         return self._session_hash()
 
-    def get_session_auth_fallback_hash(self):  # type: ignore[no-untyped-def]
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
         for fallback_secret in settings.SECRET_KEY_FALLBACKS:
             yield self._session_hash(secret=fallback_secret)
 
-    def _session_hash(self, secret: str | None = None) -> str:
+    def _session_hash(self, secret: str | bytes | None = None) -> str:
         # Django hashes only the password; we add the revocation time so that deactivating or
         # deleting someone ends every session they have, and reactivation does not revive them.
         revoked = self.sessions_revoked_at.isoformat() if self.sessions_revoked_at else ""
@@ -260,8 +257,10 @@ class Team(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="teams")
     display_name = models.CharField(max_length=255)
-    external_id = models.CharField(max_length=255, null=True, blank=True)
-    members = models.ManyToManyField(User, through="TeamMembership", related_name="teams")
+    external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    members: "models.ManyToManyField[User, TeamMembership]" = models.ManyToManyField(
+        User, through="TeamMembership", related_name="teams"
+    )
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(default=now)
 

@@ -30,9 +30,8 @@ from accounts.models import AuditEvent, Organisation, Team, TeamMembership, User
 
 
 class UserFields(TypedDict, total=False):
-    """The profile of a user that provisioning and admins may set."""
+    """The profile of a user that provisioning and admins may set, besides the userName."""
 
-    username: str
     external_id: str | None
     email: str
     given_name: str
@@ -45,6 +44,10 @@ class UserFields(TypedDict, total=False):
     locale: str
     timezone: str
     role: str
+
+
+class UserChanges(UserFields, total=False):
+    username: str
 
 
 class TeamFields(TypedDict, total=False):
@@ -71,7 +74,9 @@ class ManagerReference:
 @transaction.atomic
 def organisation_create(*, actor: Actor, slug: str, name: str) -> Organisation:
     organisation = Organisation(slug=slug, name=name)
-    organisation.full_clean(exclude=["public_id"], validate_unique=False, validate_constraints=False)
+    organisation.full_clean(
+        exclude=["public_id"], validate_unique=False, validate_constraints=False
+    )
     if Organisation.objects.filter(slug=slug).exists():
         raise OrganisationSlugTaken(slug)
     try:
@@ -79,8 +84,34 @@ def organisation_create(*, actor: Actor, slug: str, name: str) -> Organisation:
             organisation.save()
     except IntegrityError:
         raise OrganisationSlugTaken(slug) from None
-    audit.record(actor=actor, action="organisation.create", target=organisation,
-                 changes={"slug": slug, "name": name})
+    audit.record(
+        actor=actor,
+        action="organisation.create",
+        target=organisation,
+        changes={"slug": slug, "name": name},
+    )
+    return organisation
+
+
+class OrganisationFields(TypedDict, total=False):
+    name: str
+    scim_enabled: bool
+    sso_required: bool
+
+
+@transaction.atomic
+def organisation_update(
+    *, organisation: Organisation, actor: Actor, **changes: Unpack[OrganisationFields]
+) -> Organisation:
+    """Rename or switch features on and off; the slug and public id never change."""
+    diff = _apply(organisation, dict(changes))
+    if not diff:
+        return organisation
+    organisation.full_clean(
+        exclude=["public_id"], validate_unique=False, validate_constraints=False
+    )
+    organisation.save(update_fields=list(diff))
+    audit.record(actor=actor, action="organisation.update", target=organisation, changes=diff)
     return organisation
 
 
@@ -96,8 +127,12 @@ def staff_create(*, username: str, password: str | None, email: str = "") -> Use
     if User.objects.filter(organisation__isnull=True).with_username(username).exists():
         raise UserConflict(field="userName", value=username, existing=None)
     user.save()
-    audit.record(actor=Actor.system("createsuperuser"), action="staff.create", target=user,
-                 changes={"username": username})
+    audit.record(
+        actor=Actor.system("createsuperuser"),
+        action="staff.create",
+        target=user,
+        changes={"username": username},
+    )
     return user
 
 
@@ -129,7 +164,7 @@ def user_create(
 
 
 @transaction.atomic
-def user_update(*, user: User, actor: Actor, **changes: Unpack[UserFields]) -> User:
+def user_update(*, user: User, actor: Actor, **changes: Unpack[UserChanges]) -> User:
     """Change profile fields; only the fields that really change are saved and audited."""
     if user.is_deleted:
         raise UserDeleted(user)
@@ -167,8 +202,9 @@ def user_deactivate(*, user: User, actor: Actor) -> User:
     user.sessions_revoked_at = now
     user.updated_at = now
     user.save(update_fields=["is_active", "deactivated_at", "sessions_revoked_at", "updated_at"])
-    audit.record(actor=actor, action="user.deactivate", target=user,
-                 changes={"active": [True, False]})
+    audit.record(
+        actor=actor, action="user.deactivate", target=user, changes={"active": [True, False]}
+    )
     return user
 
 
@@ -183,8 +219,9 @@ def user_reactivate(*, user: User, actor: Actor) -> User:
     user.is_active, user.deactivated_at = True, None
     user.updated_at = timezone.now()
     user.save(update_fields=["is_active", "deactivated_at", "updated_at"])
-    audit.record(actor=actor, action="user.reactivate", target=user,
-                 changes={"active": [False, True]})
+    audit.record(
+        actor=actor, action="user.reactivate", target=user, changes={"active": [False, True]}
+    )
     return user
 
 
@@ -201,17 +238,27 @@ def user_delete(*, user: User, actor: Actor) -> User:
     user.deactivated_at = user.deactivated_at or now
     user.sessions_revoked_at = now
     user.updated_at = now
-    user.save(update_fields=[
-        "deleted_at", "is_active", "deactivated_at", "sessions_revoked_at", "updated_at",
-    ])
-    audit.record(actor=actor, action="user.delete", target=user,
-                 changes={"deleted": [False, True], "active": [was_active, False]})
+    user.save(
+        update_fields=[
+            "deleted_at",
+            "is_active",
+            "deactivated_at",
+            "sessions_revoked_at",
+            "updated_at",
+        ]
+    )
+    audit.record(
+        actor=actor,
+        action="user.delete",
+        target=user,
+        changes={"deleted": [False, True], "active": [was_active, False]},
+    )
     return user
 
 
 @transaction.atomic
 def user_revive(
-    *, user: User, actor: Actor, active: bool = True, **fields: Unpack[UserFields]
+    *, user: User, actor: Actor, active: bool = True, **fields: Unpack[UserChanges]
 ) -> User:
     """Bring back a deleted or deactivated person as the same row (same id, teams and
     history), taking the profile the identity provider sends now."""
@@ -249,18 +296,25 @@ def user_set_manager(*, user: User, actor: Actor, manager: User | None) -> User:
     user.manager = manager
     user.pending_manager_value = user.pending_manager_display = ""
     user.updated_at = timezone.now()
-    user.save(update_fields=[
-        "manager", "pending_manager_value", "pending_manager_display", "updated_at",
-    ])
-    audit.record(actor=actor, action="user.set_manager", target=user,
-                 changes={"manager": [_ref(old), _ref(manager)]})
+    user.save(
+        update_fields=[
+            "manager",
+            "pending_manager_value",
+            "pending_manager_display",
+            "updated_at",
+        ]
+    )
+    audit.record(
+        actor=actor,
+        action="user.set_manager",
+        target=user,
+        changes={"manager": [_ref(old), _ref(manager)]},
+    )
     return user
 
 
 @transaction.atomic
-def user_set_manager_reference(
-    *, user: User, actor: Actor, reference: ManagerReference
-) -> User:
+def user_set_manager_reference(*, user: User, actor: Actor, reference: ManagerReference) -> User:
     """Set the manager from a SCIM-style reference (DESIGN §4): the value as our user id, then
     as an externalId, then the display name as a userName or email. A reference that names
     nobody yet is remembered and linked as soon as that person is provisioned."""
@@ -270,22 +324,34 @@ def user_set_manager_reference(
     manager = _resolve_manager(user.organisation, reference)
     if manager is not None:
         return user_set_manager(user=user, actor=actor, manager=manager)
-    if (user.manager is None
-            and user.pending_manager_value == reference.value
-            and user.pending_manager_display == reference.display_name):
+    if (
+        user.manager is None
+        and user.pending_manager_value == reference.value
+        and user.pending_manager_display == reference.display_name
+    ):
         return user
     old = user.manager
     user.manager = None
     user.pending_manager_value = reference.value[:255]
     user.pending_manager_display = reference.display_name[:255]
     user.updated_at = timezone.now()
-    user.save(update_fields=[
-        "manager", "pending_manager_value", "pending_manager_display", "updated_at",
-    ])
-    audit.record(actor=actor, action="user.set_manager", target=user, changes={
-        "manager": [_ref(old), None],
-        "pending_manager": {"value": reference.value, "display_name": reference.display_name},
-    })
+    user.save(
+        update_fields=[
+            "manager",
+            "pending_manager_value",
+            "pending_manager_display",
+            "updated_at",
+        ]
+    )
+    audit.record(
+        actor=actor,
+        action="user.set_manager",
+        target=user,
+        changes={
+            "manager": [_ref(old), None],
+            "pending_manager": {"value": reference.value, "display_name": reference.display_name},
+        },
+    )
     return user
 
 
@@ -300,8 +366,12 @@ def _resolve_manager(organisation: Organisation, reference: ManagerReference) ->
                         f"Manager {reference.value!r} is not a user of this organisation."
                     )
                 return found
-        found = (User.objects.for_organisation(organisation).not_deleted()
-                 .filter(external_id=reference.value).first())
+        found = (
+            User.objects.for_organisation(organisation)
+            .not_deleted()
+            .filter(external_id=reference.value)
+            .first()
+        )
         if found is not None:
             return found
     if reference.display_name:
@@ -360,11 +430,17 @@ def _link_waiting_reports(*, manager: User, actor: Actor) -> None:
     User.objects.filter(pk__in=[r.pk for r in reports]).update(
         manager=manager, pending_manager_value="", pending_manager_display="", updated_at=now
     )
-    AuditEvent.objects.bulk_create([
-        audit.event(actor=actor, action="user.set_manager", target=report,
-                    changes={"manager": [None, _ref(manager)], "pending_manager": None})
-        for report in reports
-    ])
+    AuditEvent.objects.bulk_create(
+        [
+            audit.event(
+                actor=actor,
+                action="user.set_manager",
+                target=report,
+                changes={"manager": [None, _ref(manager)], "pending_manager": None},
+            )
+            for report in reports
+        ]
+    )
 
 
 # --- teams ---------------------------------------------------------------------------------
@@ -387,8 +463,12 @@ def team_create(
             team.save()
     except IntegrityError:
         raise TeamNameTaken(display_name) from None
-    audit.record(actor=actor, action="team.create", target=team,
-                 changes={"display_name": display_name, "external_id": external_id})
+    audit.record(
+        actor=actor,
+        action="team.create",
+        target=team,
+        changes={"display_name": display_name, "external_id": external_id},
+    )
     if members:
         team_add_members(team=team, actor=actor, users=members)
     return team
@@ -417,8 +497,12 @@ def team_update(*, team: Team, actor: Actor, **changes: Unpack[TeamFields]) -> T
 def team_delete(*, team: Team, actor: Actor) -> None:
     """Remove the team and its memberships; the people stay."""
     member_ids = _member_public_ids(team)
-    audit.record(actor=actor, action="team.delete", target=team,
-                 changes={"display_name": team.display_name, "members": member_ids})
+    audit.record(
+        actor=actor,
+        action="team.delete",
+        target=team,
+        changes={"display_name": team.display_name, "members": member_ids},
+    )
     team.delete()
 
 
@@ -460,8 +544,9 @@ def team_set_members(*, team: Team, actor: Actor, users: Collection[User]) -> Te
 def _present_members(team: Team, users: Collection[User]) -> set[int]:
     """Which of ``users`` are members now: one query."""
     return set(
-        TeamMembership.objects.filter(team=team, user__in=[u.pk for u in users])
-        .values_list("user_id", flat=True)
+        TeamMembership.objects.filter(team=team, user__in=[u.pk for u in users]).values_list(
+            "user_id", flat=True
+        )
     )
 
 
@@ -480,17 +565,25 @@ def _change_members(
         )
     team.updated_at = timezone.now()
     Team.objects.filter(pk=team.pk).update(updated_at=team.updated_at)
-    audit.record(actor=actor, action="team.members", target=team, changes={"members": {
-        "added": [str(user.public_id) for user in added],
-        "removed": list(removed.values()),
-    }})
+    audit.record(
+        actor=actor,
+        action="team.members",
+        target=team,
+        changes={
+            "members": {
+                "added": [str(user.public_id) for user in added],
+                "removed": list(removed.values()),
+            }
+        },
+    )
 
 
 def _check_members_allowed(team: Team, users: Collection[User]) -> None:
     strangers = [user.username for user in users if user.organisation_id != team.organisation_id]
     if strangers:
         raise MembersRefused(
-            "Not people of this organisation: " + ", ".join(sorted(strangers)[:10])
+            "Not people of this organisation: "
+            + ", ".join(sorted(strangers)[:10])
             + (f" and {len(strangers) - 10} more" if len(strangers) > 10 else "")
         )
 
@@ -500,10 +593,12 @@ def _member_public_ids(team: Team) -> list[str]:
 
 
 def _refuse_team_name_taken(team: Team) -> None:
-    clash = (Team.objects.filter(organisation_id=team.organisation_id)
-             .alias(name_lower=Lower("display_name"))
-             .filter(name_lower=Lower(Value(team.display_name)))
-             .exclude(pk=team.pk))
+    clash = (
+        Team.objects.filter(organisation_id=team.organisation_id)
+        .alias(name_lower=Lower("display_name"))
+        .filter(name_lower=Lower(Value(team.display_name)))
+        .exclude(pk=team.pk)
+    )
     if clash.exists():
         raise TeamNameTaken(team.display_name)
 
@@ -511,7 +606,7 @@ def _refuse_team_name_taken(team: Team) -> None:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _apply(instance: User | Team, changes: dict[str, Any]) -> dict[str, list[Any]]:
+def _apply(instance: Organisation | User | Team, changes: dict[str, Any]) -> dict[str, list[Any]]:
     """Set attributes; return {field: [old, new]} for those that really changed."""
     diff: dict[str, list[Any]] = {}
     for field, new in changes.items():
@@ -563,7 +658,7 @@ def _save_existing_user(user: User, fields: list[str]) -> None:
 
 
 def _profile_of(user: User) -> dict[str, Any]:
-    fields = [name for name in UserFields.__annotations__ if getattr(user, name)]
+    fields = [name for name in UserChanges.__annotations__ if getattr(user, name)]
     profile: dict[str, Any] = {name: getattr(user, name) for name in fields}
     profile["active"] = user.is_active
     return profile
@@ -578,4 +673,3 @@ def _as_uuid(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
-

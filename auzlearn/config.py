@@ -114,4 +114,3 @@ class EnvReader:
         if raw not in logging.getLevelNamesMapping():
             raise _fail(name, f"unknown log level {raw!r}")
         return raw
-

@@ -29,7 +29,9 @@ SCIM_KEY_SECRET = env.secret(
 # is not what Okta sees, so every absolute URL we show or send is built from this.
 PUBLIC_BASE_URL = env.base_url("PUBLIC_BASE_URL", default="http://127.0.0.1:8000", debug=DEBUG)
 
-ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", default=env.default_hosts(PUBLIC_BASE_URL, debug=DEBUG))
+ALLOWED_HOSTS = env.get_list(
+    "ALLOWED_HOSTS", default=env.default_hosts(PUBLIC_BASE_URL, debug=DEBUG)
+)
 CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
 
 INSTALLED_APPS = [
@@ -46,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves our few static files from the app servers, so no separate file server is needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -73,7 +77,9 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "auzlearn.wsgi.application"
 
-DATABASES = {"default": env.database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES = {
+    "default": env.database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -102,6 +108,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 # Cookies and redirects follow the public scheme: secure cookies whenever people reach us over
 # https. A TLS-terminating proxy tells us the original scheme in X-Forwarded-Proto.

@@ -1,0 +1,19 @@
+"""Settings for the test suite: production settings, fixed test secrets and a fast hasher.
+
+DEBUG stays off, as in production. DATABASE_URL comes from the environment (SQLite by default,
+PostgreSQL in CI).
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-1234567890")
+os.environ.setdefault("SCIM_KEY_SECRET", "test-scim-key-secret-that-is-long-enough-123456")
+
+from auzlearn.settings import *  # noqa: F403
+
+# Password hashing dominates a suite that signs people in; production keeps Django's default.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
