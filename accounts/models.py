@@ -28,9 +28,10 @@ def new_public_id() -> str:
     return secrets.token_hex(PUBLIC_ID_LENGTH // 2)
 
 
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
 slug_validator = RegexValidator(
-    r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
-    "Use 1 to 50 lowercase letters, digits and hyphens, starting and ending with a letter or digit.",
+    SLUG_PATTERN,
+    "Use 1 to 50 lowercase letters, digits and hyphens; start and end with a letter or digit.",
 )
 
 
@@ -53,7 +54,7 @@ class Organisation(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(slug__regex=r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"),
+                condition=Q(slug__regex=SLUG_PATTERN),
                 name="organisation_slug_format",
             ),
         ]
