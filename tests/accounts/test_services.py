@@ -1,0 +1,455 @@
+"""accounts.services: lifecycle, managers, teams, conflicts and the audit trail."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts import services
+from accounts.audit import Actor
+from accounts.errors import (
+    ManagerRefused,
+    MembersRefused,
+    OrganisationSlugTaken,
+    TeamNameTaken,
+    UserConflict,
+    UserDeleted,
+)
+from accounts.models import ActorKind, AuditEvent, Team, TeamMembership, User
+from accounts.services import ManagerReference
+from tests import factories
+
+SCIM = Actor.scim_key("k3y")
+
+
+def _events(target: User | Team) -> list[str]:
+    return list(
+        AuditEvent.objects.filter(target_id=str(target.public_id))
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+
+
+# --- create and update ---------------------------------------------------------------------
+
+
+def test_user_create_records_who_created_whom(org, primary_admin):
+    user = services.user_create(
+        organisation=org,
+        actor=Actor.admin(primary_admin),
+        username="new@acme.test",
+        email="new@acme.test",
+        given_name="New",
+    )
+    event = AuditEvent.objects.get(target_id=str(user.public_id))
+    assert event.action == "user.create"
+    assert event.actor_kind == ActorKind.ADMIN
+    assert event.actor_user == primary_admin
+    assert event.organisation == org
+    assert event.changes == {
+        "username": "new@acme.test",
+        "email": "new@acme.test",
+        "given_name": "New",
+        "role": "learner",
+        "active": True,
+    }
+
+
+@pytest.mark.parametrize("username", ["lee@acme.test", "LEE@ACME.TEST"])
+def test_user_create_refuses_a_taken_username_and_names_the_existing_user(learner, username):
+    with pytest.raises(UserConflict) as caught:
+        services.user_create(organisation=learner.organisation, actor=SCIM, username=username)
+    assert caught.value.field == "userName"
+    assert caught.value.existing == learner
+    assert User.objects.filter(organisation=learner.organisation).count() == 1
+
+
+def test_user_create_refuses_a_taken_external_id(org):
+    first = factories.user(org, external_id="00u1")
+    with pytest.raises(UserConflict) as caught:
+        services.user_create(
+            organisation=org, actor=SCIM, username="b@acme.test", external_id="00u1"
+        )
+    assert caught.value.field == "externalId"
+    assert caught.value.existing == first
+
+
+def test_user_create_refuses_bad_values_before_touching_the_database(org):
+    with pytest.raises(ValidationError) as caught:
+        services.user_create(organisation=org, actor=SCIM, username="x", email="not an email")
+    assert "email" in caught.value.message_dict
+    with pytest.raises(ValidationError):
+        services.user_create(organisation=org, actor=SCIM, username="y" * 256)
+    assert not User.objects.filter(organisation=org).exists()
+    assert not AuditEvent.objects.filter(action="user.create").exists()
+
+
+def test_user_update_saves_and_audits_only_what_changed(learner):
+    services.user_update(user=learner, actor=SCIM, title="Engineer", given_name=learner.given_name)
+    learner.refresh_from_db()
+    assert learner.title == "Engineer"
+    event = AuditEvent.objects.filter(action="user.update").get()
+    assert event.changes == {"title": ["", "Engineer"]}
+    services.user_update(user=learner, actor=SCIM, title="Engineer")
+    assert AuditEvent.objects.filter(action="user.update").count() == 1
+
+
+def test_user_update_refuses_a_username_taken_by_someone_else(org, learner, primary_admin):
+    with pytest.raises(UserConflict):
+        services.user_update(user=learner, actor=SCIM, username="ADMIN@acme.test")
+    learner.refresh_from_db()
+    assert learner.username == "lee@acme.test"
+
+
+def test_user_update_may_change_the_case_of_their_own_username(learner):
+    services.user_update(user=learner, actor=SCIM, username="Lee@Acme.test")
+    learner.refresh_from_db()
+    assert learner.username == "Lee@Acme.test"
+
+
+def test_organisation_slug_must_be_unique(org):
+    with pytest.raises(OrganisationSlugTaken):
+        services.organisation_create(actor=SCIM, slug="acme", name="Another Acme")
+
+
+def test_organisation_update_audits_switches(org):
+    services.organisation_update(organisation=org, actor=SCIM, scim_enabled=True)
+    org.refresh_from_db()
+    assert org.scim_enabled
+    assert AuditEvent.objects.get(action="organisation.update").changes == {
+        "scim_enabled": [False, True]
+    }
+
+
+# --- deactivate, reactivate, delete, revive ------------------------------------------------
+
+
+def test_deactivate_then_reactivate_keeps_the_same_row_teams_and_history(org, learner):
+    team = factories.team(org, "Sales", members=[learner])
+    original_id, original_pk = learner.public_id, learner.pk
+
+    services.user_deactivate(user=learner, actor=SCIM)
+    learner.refresh_from_db()
+    assert not learner.is_active
+    assert learner.deactivated_at is not None
+    assert learner.sessions_revoked_at is not None
+
+    services.user_reactivate(user=learner, actor=SCIM)
+    learner.refresh_from_db()
+    assert learner.is_active and learner.deactivated_at is None
+    assert (learner.pk, learner.public_id) == (original_pk, original_id)
+    assert list(team.members.all()) == [learner]
+    assert _events(learner) == ["user.create", "user.deactivate", "user.reactivate"]
+
+
+def test_deactivate_and_reactivate_are_idempotent(learner):
+    services.user_deactivate(user=learner, actor=SCIM)
+    learner.refresh_from_db()
+    first_time = learner.deactivated_at
+    services.user_deactivate(user=learner, actor=SCIM)
+    learner.refresh_from_db()
+    assert learner.deactivated_at == first_time
+    services.user_reactivate(user=learner, actor=SCIM)
+    services.user_reactivate(user=learner, actor=SCIM)
+    assert _events(learner) == ["user.create", "user.deactivate", "user.reactivate"]
+
+
+def test_delete_then_revive_keeps_the_same_row_teams_and_history(org, learner):
+    team = factories.team(org, "Sales", members=[learner])
+    original_id = learner.public_id
+
+    services.user_delete(user=learner, actor=SCIM)
+    learner.refresh_from_db()
+    assert learner.is_deleted and not learner.is_active
+    assert TeamMembership.objects.filter(team=team, user=learner).exists()
+
+    revived = services.user_revive(user=learner, actor=SCIM, given_name="Leigh")
+    revived.refresh_from_db()
+    assert revived.pk == learner.pk and revived.public_id == original_id
+    assert revived.is_active and not revived.is_deleted
+    assert revived.given_name == "Leigh"
+    assert list(team.members.all()) == [revived]
+    assert _events(revived) == ["user.create", "user.delete", "user.revive"]
+    revive_event = AuditEvent.objects.get(action="user.revive")
+    assert revive_event.changes["given_name"] == ["Lee", "Leigh"]
+    assert revive_event.changes["deleted"] == [True, False]
+
+
+def test_delete_is_idempotent_and_a_deleted_user_cannot_be_reactivated_without_revival(learner):
+    services.user_delete(user=learner, actor=SCIM)
+    services.user_delete(user=learner, actor=SCIM)
+    assert _events(learner).count("user.delete") == 1
+    with pytest.raises(UserDeleted):
+        services.user_reactivate(user=learner, actor=SCIM)
+    with pytest.raises(UserDeleted):
+        services.user_update(user=learner, actor=SCIM, title="x")
+
+
+def test_revive_can_bring_someone_back_inactive(learner):
+    services.user_delete(user=learner, actor=SCIM)
+    services.user_revive(user=learner, actor=SCIM, active=False)
+    learner.refresh_from_db()
+    assert not learner.is_deleted and not learner.is_active
+    assert learner.deactivated_at is not None
+
+
+def test_revive_refuses_a_username_someone_else_took_meanwhile(org, learner):
+    services.user_delete(user=learner, actor=SCIM)
+    factories.user(org, "taken@acme.test")
+    with pytest.raises(UserConflict):
+        services.user_revive(user=learner, actor=SCIM, username="taken@acme.test")
+    learner.refresh_from_db()
+    assert learner.is_deleted
+
+
+# --- managers ------------------------------------------------------------------------------
+
+
+def test_manager_resolved_by_our_id(org, learner):
+    boss = factories.user(org, "boss@acme.test")
+    services.user_set_manager_reference(
+        user=learner, actor=SCIM, reference=ManagerReference(value=str(boss.public_id))
+    )
+    learner.refresh_from_db()
+    assert learner.manager == boss
+
+
+def test_manager_resolved_by_external_id(org, learner):
+    boss = factories.user(org, "boss@acme.test", external_id="00uBOSS")
+    services.user_set_manager_reference(
+        user=learner, actor=SCIM, reference=ManagerReference(value="00uBOSS")
+    )
+    learner.refresh_from_db()
+    assert learner.manager == boss
+
+
+@pytest.mark.parametrize("display", ["boss@acme.test", "BOSS@ACME.TEST", "b.oss@mail.test"])
+def test_manager_resolved_by_display_name_as_username_or_email(org, learner, display):
+    boss = factories.user(org, "boss@acme.test", email="b.oss@mail.test")
+    services.user_set_manager_reference(
+        user=learner,
+        actor=SCIM,
+        reference=ManagerReference(value="unknown-okta-id", display_name=display),
+    )
+    learner.refresh_from_db()
+    assert learner.manager == boss
+    assert learner.pending_manager_value == "" and learner.pending_manager_display == ""
+
+
+def test_id_wins_over_display_name(org, learner):
+    by_id = factories.user(org, "one@acme.test")
+    factories.user(org, "two@acme.test")
+    services.user_set_manager_reference(
+        user=learner,
+        actor=SCIM,
+        reference=ManagerReference(value=str(by_id.public_id), display_name="two@acme.test"),
+    )
+    learner.refresh_from_db()
+    assert learner.manager == by_id
+
+
+def test_unknown_manager_is_remembered_and_linked_when_they_arrive(org):
+    report = services.user_create(
+        organisation=org,
+        actor=SCIM,
+        username="report@acme.test",
+        manager=ManagerReference(value="00uBOSS", display_name="boss@acme.test"),
+    )
+    report.refresh_from_db()
+    assert report.manager is None
+    assert (report.pending_manager_value, report.pending_manager_display) == (
+        "00uBOSS",
+        "boss@acme.test",
+    )
+
+    boss = services.user_create(organisation=org, actor=SCIM, username="Boss@Acme.test")
+    report.refresh_from_db()
+    assert report.manager == boss
+    assert report.pending_manager_value == ""
+    link = AuditEvent.objects.filter(action="user.set_manager", target_id=str(report.public_id))
+    assert link.first().changes["manager"] == [None, str(boss.public_id)]  # newest first
+
+
+def test_pending_reference_is_linked_when_a_later_update_gives_the_matching_external_id(org):
+    report = services.user_create(
+        organisation=org,
+        actor=SCIM,
+        username="report@acme.test",
+        manager=ManagerReference(value="00uBOSS"),
+    )
+    boss = factories.user(org, "boss@acme.test")
+    report.refresh_from_db()
+    assert report.manager is None
+    services.user_update(user=boss, actor=SCIM, external_id="00uBOSS")
+    report.refresh_from_db()
+    assert report.manager == boss
+
+
+def test_pending_reference_is_not_linked_to_a_namesake_in_another_organisation(org, other_org):
+    report = services.user_create(
+        organisation=org,
+        actor=SCIM,
+        username="report@acme.test",
+        manager=ManagerReference(display_name="boss@example.com"),
+    )
+    factories.user(other_org, "boss@example.com")
+    report.refresh_from_db()
+    assert report.manager is None
+    assert report.pending_manager_display == "boss@example.com"
+
+
+def test_manager_from_another_organisation_is_refused(org, other_org, learner):
+    stranger = factories.user(other_org, "stranger@globex.test")
+    with pytest.raises(ManagerRefused, match="not a user of this organisation"):
+        services.user_set_manager(user=learner, actor=SCIM, manager=stranger)
+    with pytest.raises(ManagerRefused, match="not a user of this organisation"):
+        services.user_set_manager_reference(
+            user=learner, actor=SCIM, reference=ManagerReference(value=str(stranger.public_id))
+        )
+    learner.refresh_from_db()
+    assert learner.manager is None and learner.pending_manager_value == ""
+
+
+def test_manager_cycles_are_refused(org):
+    top = factories.user(org, "top@acme.test")
+    middle = factories.user(org, "middle@acme.test")
+    bottom = factories.user(org, "bottom@acme.test")
+    services.user_set_manager(user=middle, actor=SCIM, manager=top)
+    services.user_set_manager(user=bottom, actor=SCIM, manager=middle)
+
+    with pytest.raises(ManagerRefused, match="cycle"):
+        services.user_set_manager(user=top, actor=SCIM, manager=bottom)
+    with pytest.raises(ManagerRefused, match="own manager"):
+        services.user_set_manager(user=top, actor=SCIM, manager=top)
+    top.refresh_from_db()
+    assert top.manager is None
+
+
+def test_waiting_report_that_would_close_a_cycle_stays_pending(org):
+    report = services.user_create(
+        organisation=org,
+        actor=SCIM,
+        username="a@acme.test",
+        manager=ManagerReference(display_name="b@acme.test"),
+    )
+    # b arrives already reporting to a: linking a -> b would be a cycle.
+    b = services.user_create(
+        organisation=org,
+        actor=SCIM,
+        username="b@acme.test",
+        manager=ManagerReference(value=str(report.public_id)),
+    )
+    report.refresh_from_db()
+    assert b.manager == report
+    assert report.manager is None
+    assert report.pending_manager_display == "b@acme.test"
+
+
+def test_empty_reference_clears_the_manager(org, learner):
+    boss = factories.user(org, "boss@acme.test")
+    services.user_set_manager(user=learner, actor=SCIM, manager=boss)
+    services.user_set_manager_reference(user=learner, actor=SCIM, reference=ManagerReference())
+    learner.refresh_from_db()
+    assert learner.manager is None
+
+
+# --- teams ---------------------------------------------------------------------------------
+
+
+def test_team_create_rename_and_delete_are_audited(org, learner):
+    team = services.team_create(
+        organisation=org, actor=SCIM, display_name="Sales", members=[learner]
+    )
+    services.team_update(team=team, actor=SCIM, display_name="Sales EMEA")
+    team_id = str(team.public_id)
+    services.team_delete(team=team, actor=SCIM)
+    assert not Team.objects.filter(public_id=team_id).exists()
+    assert not TeamMembership.objects.filter(user=learner).exists()
+    assert User.objects.filter(pk=learner.pk).exists()
+    actions = list(
+        AuditEvent.objects.filter(target_id=team_id).order_by("id").values_list("action", flat=True)
+    )
+    assert actions == ["team.create", "team.members", "team.update", "team.delete"]
+    assert AuditEvent.objects.get(action="team.delete").changes["members"] == [
+        str(learner.public_id)
+    ]
+
+
+def test_team_names_clash_ignoring_case(org):
+    factories.team(org, "Sales")
+    with pytest.raises(TeamNameTaken):
+        services.team_create(organisation=org, actor=SCIM, display_name="SALES")
+    other = factories.team(org, "Support")
+    with pytest.raises(TeamNameTaken):
+        services.team_update(team=other, actor=SCIM, display_name="sales")
+
+
+def test_team_member_from_another_organisation_is_refused_and_nothing_changes(org, other_org):
+    team = factories.team(org, "Sales")
+    ours = factories.user(org)
+    stranger = factories.user(other_org, "stranger@globex.test")
+    with pytest.raises(MembersRefused, match=r"stranger@globex\.test"):
+        services.team_add_members(team=team, actor=SCIM, users=[ours, stranger])
+    assert not team.members.exists()
+
+
+def test_team_membership_changes_are_set_operations(org):
+    team = factories.team(org, "Sales")
+    a, b, c = (factories.user(org) for _ in range(3))
+    services.team_add_members(team=team, actor=SCIM, users=[a, b])
+    services.team_add_members(team=team, actor=SCIM, users=[b, b])  # already there: no change
+    assert set(team.members.all()) == {a, b}
+    services.team_remove_members(team=team, actor=SCIM, users=[a, c])  # c never was a member
+    assert set(team.members.all()) == {b}
+    services.team_set_members(team=team, actor=SCIM, users=[a, c])
+    assert set(team.members.all()) == {a, c}
+    changes = [
+        e.changes["members"]
+        for e in AuditEvent.objects.filter(action="team.members").order_by("id")
+    ]
+    assert changes == [
+        {"added": [str(a.public_id), str(b.public_id)], "removed": []},
+        {"added": [], "removed": [str(a.public_id)]},
+        {"added": [str(a.public_id), str(c.public_id)], "removed": [str(b.public_id)]},
+    ]
+
+
+def _people(org, n, prefix="bulk"):
+    """Many people at once; reloaded so they carry their primary keys on every database."""
+    created = User.objects.bulk_create(
+        [User(organisation=org, username=f"{prefix}{i}@acme.test") for i in range(n)]
+    )
+    return list(User.objects.filter(username__in=[u.username for u in created]))
+
+
+MAX_MEMBERSHIP_QUERIES = 8
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_team_membership_changes_cost_the_same_queries_at_any_size(
+    org, size, django_assert_max_num_queries
+):
+    team = factories.team(org, "Big")
+    people = _people(org, size)
+    half = people[: size // 2]
+
+    with django_assert_max_num_queries(MAX_MEMBERSHIP_QUERIES):
+        services.team_add_members(team=team, actor=SCIM, users=people)
+    with django_assert_max_num_queries(MAX_MEMBERSHIP_QUERIES):
+        services.team_remove_members(team=team, actor=SCIM, users=half)
+    with django_assert_max_num_queries(MAX_MEMBERSHIP_QUERIES):
+        services.team_set_members(team=team, actor=SCIM, users=half)
+    assert team.members.count() == len(half)
+
+
+def test_membership_query_count_does_not_grow_with_size(org):
+    counts = []
+    for size in (10, 1000):
+        team = factories.team(org, f"Team of {size}")
+        people = _people(org, size, prefix=f"t{size}-")
+        with CaptureQueriesContext(connection) as add:
+            services.team_add_members(team=team, actor=SCIM, users=people)
+        with CaptureQueriesContext(connection) as replace:
+            services.team_set_members(team=team, actor=SCIM, users=people[: size // 2])
+        counts.append((len(add), len(replace)))
+    assert counts[0] == counts[1]
