@@ -43,10 +43,7 @@ class OrganisationBackend(BaseBackend):
 
     def _find(self, organisation: Organisation | None, login: str) -> User | None:
         if organisation is None:
-            staff: User | None = (
-                User.objects.filter(organisation__isnull=True).with_username(login).first()
-            )
-            return staff
+            return User.objects.support_staff().with_username(login).first()
         people = User.objects.for_organisation(organisation).select_related("organisation")
         user = people.with_username(login).first()
         if user is None:

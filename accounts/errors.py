@@ -51,5 +51,5 @@ class MembersRefused(AccountsError):
 
 class UserDeleted(AccountsError):
     def __init__(self, user: "User") -> None:
-        super().__init__(f"User {user.username!r} is deleted; revive them first.")
+        super().__init__(f"User {user.username!r} is deleted; restore (revive) them first.")
         self.user = user

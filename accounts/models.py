@@ -74,6 +74,9 @@ class UserQuerySet(models.QuerySet["User"]):
     def for_organisation(self, organisation: Organisation) -> "UserQuerySet":
         return self.filter(organisation=organisation)
 
+    def support_staff(self) -> "UserQuerySet":
+        return self.filter(organisation__isnull=True)
+
     def with_username(self, username: str) -> "UserQuerySet":
         """Case-insensitive match that uses the functional unique index on LOWER(username)."""
         return self.alias(username_lower=Lower("username")).filter(
@@ -87,14 +90,20 @@ class UserQuerySet(models.QuerySet["User"]):
         return self.filter(deleted_at__isnull=True)
 
 
-_UserManagerBase = BaseUserManager.from_queryset(UserQuerySet)
+class UserManager(BaseUserManager["User"]):
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
 
+    def for_organisation(self, organisation: Organisation) -> UserQuerySet:
+        return self.get_queryset().for_organisation(organisation)
 
-class UserManager(_UserManagerBase["User"]):
+    def support_staff(self) -> UserQuerySet:
+        return self.get_queryset().support_staff()
+
     def get_by_natural_key(self, username: str | None) -> "User":
         # Only support staff (no organisation) have a globally meaningful userName; people of
         # an organisation sign in through OrganisationBackend with their organisation.
-        return self.with_username(username or "").get(organisation__isnull=True)
+        return self.support_staff().with_username(username or "").get()
 
     def create_superuser(self, username: str, password: str | None = None, **extra: Any) -> "User":
         """For ``manage.py createsuperuser``: a support staff account."""
@@ -158,18 +167,25 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                Lower("username"), "organisation", name="user_username_ci_unique_per_organisation"
+                Lower("username"),
+                "organisation",
+                name="user_username_ci_unique_per_organisation",
+                violation_error_message="This organisation already has a user with this userName.",
             ),
             # NULLs are distinct in a unique index, so support staff need their own.
             models.UniqueConstraint(
                 Lower("username"),
                 condition=Q(organisation__isnull=True),
                 name="user_username_ci_unique_for_staff",
+                violation_error_message="A support staff account with this userName exists.",
             ),
             models.UniqueConstraint(
                 fields=["organisation", "external_id"],
                 condition=Q(external_id__isnull=False),
                 name="user_external_id_unique_per_organisation",
+                violation_error_message=(
+                    "This organisation already has a user with this externalId."
+                ),
             ),
             models.CheckConstraint(
                 condition=~Q(external_id=""), name="user_external_id_null_not_empty"
@@ -271,6 +287,7 @@ class Team(models.Model):
                 Lower("display_name"),
                 "organisation",
                 name="team_display_name_ci_unique_per_organisation",
+                violation_error_message="This organisation already has a team with this name.",
             ),
             models.CheckConstraint(
                 condition=~Q(display_name=""), name="team_display_name_not_empty"

@@ -124,7 +124,7 @@ def staff_create(*, username: str, password: str | None, email: str = "") -> Use
     user = User(username=username, email=email, is_staff=True, is_superuser=True)
     user.set_password(password)
     _validate(user)
-    if User.objects.filter(organisation__isnull=True).with_username(username).exists():
+    if User.objects.support_staff().with_username(username).exists():
         raise UserConflict(field="userName", value=username, existing=None)
     user.save()
     audit.record(
@@ -630,7 +630,7 @@ def _validate(instance: User | Team) -> None:
 
 
 def _refuse_conflicts(user: User) -> None:
-    people = User.objects.filter(organisation=user.organisation).exclude(pk=user.pk)
+    people = User.objects.get_queryset().filter(organisation=user.organisation).exclude(pk=user.pk)
     existing = people.with_username(user.username).first()
     if existing is not None:
         raise UserConflict(field="userName", value=user.username, existing=existing)

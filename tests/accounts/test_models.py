@@ -28,7 +28,7 @@ def test_same_username_is_allowed_in_another_organisation(org, other_org):
     first = factories.user(org, "sam@example.com")
     second = factories.user(other_org, "SAM@example.com")
     assert first.pk != second.pk
-    assert User.objects.with_username("sam@example.com").count() == 2
+    assert User.objects.get_queryset().with_username("sam@example.com").count() == 2
 
 
 def test_username_is_stored_exactly_as_received(org):

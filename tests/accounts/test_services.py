@@ -267,7 +267,9 @@ def test_unknown_manager_is_remembered_and_linked_when_they_arrive(org):
     assert report.manager == boss
     assert report.pending_manager_value == ""
     link = AuditEvent.objects.filter(action="user.set_manager", target_id=str(report.public_id))
-    assert link.first().changes["manager"] == [None, str(boss.public_id)]  # newest first
+    newest = link.first()
+    assert newest is not None
+    assert newest.changes["manager"] == [None, str(boss.public_id)]
 
 
 def test_pending_reference_is_linked_when_a_later_update_gives_the_matching_external_id(org):

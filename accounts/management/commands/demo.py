@@ -44,7 +44,7 @@ class Command(BaseCommand):
                     organisation=organisation, actor=actor, display_name=TEAM
                 )
             services.team_set_members(team=team, actor=actor, users=people)
-            if not User.objects.filter(organisation__isnull=True).with_username(STAFF).exists():
+            if not User.objects.support_staff().with_username(STAFF).exists():
                 services.staff_create(username=STAFF, password=DEMO_PASSWORD)
         self._print_instructions()
 
