@@ -47,7 +47,7 @@ class OrganisationBackend(BaseBackend):
         people = User.objects.for_organisation(organisation).select_related("organisation")
         user = people.with_username(login).first()
         if user is None:
-            by_email = list(people.with_email(login)[:2])
+            by_email = list(people.not_deleted().with_email(login)[:2])
             user = by_email[0] if len(by_email) == 1 else None  # a shared email names nobody
         if user is not None and organisation.sso_required and user.role != Role.PRIMARY_ADMIN:
             # Primary admins keep password sign-in as the break-glass path when SSO is required.

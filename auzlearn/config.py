@@ -91,12 +91,12 @@ class EnvReader:
 
     def database(self, name: str, *, default: str) -> dict[str, Any]:
         raw = self._raw(name) or default
+        if urlsplit(raw).scheme not in environ.Env.DB_SCHEMES:
+            raise _fail(name, f"unknown database scheme in {raw!r} (use postgres:// or sqlite://)")
         try:
             config: dict[str, Any] = self._env.db_url_config(raw)
         except Exception as exc:  # django-environ raises several types for bad URLs
             raise _fail(name, f"not a database URL ({exc})") from None
-        if not config.get("ENGINE"):
-            raise _fail(name, f"unknown database scheme in {raw!r}")
         if config["ENGINE"] == "django.db.backends.sqlite3":
             config["ENGINE"] = "auzlearn.sqlite_backend"
         return config

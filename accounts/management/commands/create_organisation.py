@@ -9,7 +9,7 @@ from django.db import transaction
 from accounts import services
 from accounts.audit import Actor
 from accounts.errors import AccountsError
-from accounts.models import Role
+from accounts.models import Role, User
 
 
 class Command(BaseCommand):
@@ -34,7 +34,8 @@ class Command(BaseCommand):
         if password is None:
             password = secrets.token_urlsafe(18)
         try:
-            validate_password(password)
+            # Checked against the admin's own email, as Django's password forms do.
+            validate_password(password, user=User(username=email, email=email))
             with transaction.atomic():
                 organisation = services.organisation_create(
                     actor=actor, slug=options["slug"], name=options["name"]

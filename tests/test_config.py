@@ -1,0 +1,343 @@
+"""auzlearn.config.EnvReader: every bad value stops the process with a message naming the
+variable; good values parse to what Django expects."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from auzlearn.config import EnvReader
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LONG_SECRET = "s" * 32
+
+
+@pytest.fixture
+def env() -> EnvReader:
+    return EnvReader()
+
+
+# --- booleans, numbers, lists ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1", True),
+        ("true", True),
+        ("TRUE", True),
+        (" yes ", True),
+        ("on", True),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+        ("", False),
+    ],
+)
+def test_bool_accepts_the_usual_spellings(env, monkeypatch, raw, expected):
+    monkeypatch.setenv("DEBUG", raw)
+
+    assert env.get_bool("DEBUG", default=not expected) is expected
+
+
+def test_bool_takes_the_default_when_unset(env, monkeypatch):
+    monkeypatch.delenv("DEBUG", raising=False)
+
+    assert env.get_bool("DEBUG", default=True) is True
+    assert env.get_bool("DEBUG", default=False) is False
+
+
+@pytest.mark.parametrize("raw", ["maybe", "yes please", "2", "truee"])
+def test_bool_refuses_anything_else_naming_the_variable(env, monkeypatch, raw):
+    monkeypatch.setenv("DEBUG", raw)
+
+    with pytest.raises(ImproperlyConfigured, match=r"Environment variable DEBUG: .*true or false"):
+        env.get_bool("DEBUG", default=False)
+
+
+@pytest.mark.parametrize("raw", ["eight hours", "0", "-5", "1.5"])
+def test_int_refuses_a_non_positive_or_non_whole_number(env, monkeypatch, raw):
+    monkeypatch.setenv("SESSION_COOKIE_AGE", raw)
+
+    with pytest.raises(ImproperlyConfigured, match="SESSION_COOKIE_AGE"):
+        env.get_int("SESSION_COOKIE_AGE", default=60)
+
+
+def test_int_parses_a_positive_number(env, monkeypatch):
+    monkeypatch.setenv("SESSION_COOKIE_AGE", "3600")
+
+    assert env.get_int("SESSION_COOKIE_AGE", default=60) == 3600
+
+
+def test_list_splits_on_commas_and_trims(env, monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", " lms.example.com, ,api.example.com ")
+
+    assert env.get_list("ALLOWED_HOSTS", default=[]) == ["lms.example.com", "api.example.com"]
+
+
+def test_list_refuses_an_empty_value(env, monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", " , ")
+
+    with pytest.raises(ImproperlyConfigured, match="ALLOWED_HOSTS"):
+        env.get_list("ALLOWED_HOSTS", default=["x"])
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [None, "", "   "])
+def test_missing_secret_key_is_refused_when_debug_is_off(env, monkeypatch, raw):
+    if raw is None:
+        monkeypatch.delenv("SECRET_KEY", raising=False)
+    else:
+        monkeypatch.setenv("SECRET_KEY", raw)
+
+    with pytest.raises(ImproperlyConfigured, match=r"Environment variable SECRET_KEY: must be set"):
+        env.secret("SECRET_KEY", debug=False, debug_default="dev-default")
+
+
+def test_missing_secret_key_takes_the_development_default_in_debug(env, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+
+    assert env.secret("SECRET_KEY", debug=True, debug_default="dev-default") == "dev-default"
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_short_secret_is_refused(env, monkeypatch, debug):
+    monkeypatch.setenv("SCIM_KEY_SECRET", "s" * 31)
+
+    with pytest.raises(ImproperlyConfigured, match=r"SCIM_KEY_SECRET: .*at least 32"):
+        env.secret("SCIM_KEY_SECRET", debug=debug, debug_default="dev-default")
+
+
+def test_long_secret_is_used_as_given(env, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", LONG_SECRET)
+
+    assert env.secret("SECRET_KEY", debug=False, debug_default="dev-default") == LONG_SECRET
+
+
+# --- public base URL and allowed hosts -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param("https://lms.example.com/app", id="path"),
+        pytest.param("https://lms.example.com/?x=1", id="query"),
+        pytest.param("https://lms.example.com/#top", id="fragment"),
+        pytest.param("lms.example.com", id="no-scheme"),
+        pytest.param("ftp://lms.example.com", id="other-scheme"),
+        pytest.param("https://", id="no-host"),
+    ],
+)
+def test_public_base_url_must_be_scheme_and_host(env, monkeypatch, raw):
+    monkeypatch.setenv("PUBLIC_BASE_URL", raw)
+
+    with pytest.raises(ImproperlyConfigured, match="Environment variable PUBLIC_BASE_URL"):
+        env.base_url("PUBLIC_BASE_URL", default="http://127.0.0.1:8000", debug=True)
+
+
+def test_public_base_url_over_http_on_a_public_host_is_refused_with_debug_off(env, monkeypatch):
+    monkeypatch.setenv("PUBLIC_BASE_URL", "http://lms.example.com")
+
+    with pytest.raises(ImproperlyConfigured, match=r"PUBLIC_BASE_URL: must use https"):
+        env.base_url("PUBLIC_BASE_URL", default="http://127.0.0.1:8000", debug=False)
+
+
+def test_public_base_url_over_http_on_a_public_host_is_allowed_in_debug(env, monkeypatch):
+    monkeypatch.setenv("PUBLIC_BASE_URL", "http://lms.example.com")
+
+    assert (
+        env.base_url("PUBLIC_BASE_URL", default="http://127.0.0.1:8000", debug=True)
+        == "http://lms.example.com"
+    )
+
+
+@pytest.mark.parametrize(
+    "raw", ["http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000"]
+)
+def test_public_base_url_over_http_on_loopback_is_allowed_with_debug_off(env, monkeypatch, raw):
+    monkeypatch.setenv("PUBLIC_BASE_URL", raw)
+
+    assert env.base_url("PUBLIC_BASE_URL", default="https://x.example", debug=False) == raw
+
+
+def test_public_base_url_drops_a_trailing_slash(env, monkeypatch):
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://lms.example.com/")
+
+    assert (
+        env.base_url("PUBLIC_BASE_URL", default="http://127.0.0.1:8000", debug=False)
+        == "https://lms.example.com"
+    )
+
+
+def test_public_base_url_default_is_used_when_unset(env, monkeypatch):
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+
+    assert (
+        env.base_url("PUBLIC_BASE_URL", default="http://127.0.0.1:8000", debug=False)
+        == "http://127.0.0.1:8000"
+    )
+
+
+def test_allowed_hosts_default_is_the_public_host(env, monkeypatch):
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://lms.example.com:8443")
+    monkeypatch.delenv("ALLOWED_HOSTS", raising=False)
+    base = env.base_url("PUBLIC_BASE_URL", default="http://127.0.0.1:8000", debug=False)
+
+    hosts = env.get_list("ALLOWED_HOSTS", default=env.default_hosts(base, debug=False))
+
+    assert hosts == ["lms.example.com"]
+
+
+def test_allowed_hosts_default_adds_loopback_names_in_debug(env):
+    assert env.default_hosts("https://lms.example.com", debug=True) == [
+        "127.0.0.1",
+        "[::1]",
+        "lms.example.com",
+        "localhost",
+    ]
+
+
+def test_allowed_hosts_from_the_environment_win_over_the_default(env, monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", "a.example.com,b.example.com")
+
+    hosts = env.get_list(
+        "ALLOWED_HOSTS", default=env.default_hosts("https://lms.example.com", debug=False)
+    )
+
+    assert hosts == ["a.example.com", "b.example.com"]
+
+
+# --- database and cache ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["nosuch://x", "not a url"])
+def test_bad_database_url_is_refused_naming_the_variable(env, monkeypatch, raw):
+    monkeypatch.setenv("DATABASE_URL", raw)
+
+    with pytest.raises(ImproperlyConfigured, match="Environment variable DATABASE_URL"):
+        env.database("DATABASE_URL", default="sqlite:///db.sqlite3")
+
+
+def test_sqlite_database_url_uses_our_sqlite_backend(env, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////var/lib/auzlearn/db.sqlite3")
+
+    config = env.database("DATABASE_URL", default="sqlite:///db.sqlite3")
+
+    assert config["ENGINE"] == "auzlearn.sqlite_backend"
+    assert config["NAME"] == "/var/lib/auzlearn/db.sqlite3"
+
+
+def test_postgres_database_url_parses(env, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://lms:pw@db.internal:5433/auzlearn")
+
+    config = env.database("DATABASE_URL", default="sqlite:///db.sqlite3")
+
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["NAME"], config["USER"], config["PASSWORD"]) == ("auzlearn", "lms", "pw")
+    assert (config["HOST"], int(config["PORT"])) == ("db.internal", 5433)
+
+
+def test_database_default_is_used_when_unset(env, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+    config = env.database("DATABASE_URL", default="sqlite:////tmp/default.sqlite3")
+
+    assert config["ENGINE"] == "auzlearn.sqlite_backend"
+    assert config["NAME"] == "/tmp/default.sqlite3"  # noqa: S108 - a name, never opened
+
+
+def test_redis_cache_url_parses(env, monkeypatch):
+    monkeypatch.setenv("CACHE_URL", "redis://127.0.0.1:6379/0")
+
+    config = env.cache("CACHE_URL", default="locmemcache://")
+
+    assert config["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert config["LOCATION"] == "redis://127.0.0.1:6379/0"
+
+
+def test_bad_cache_url_is_refused_naming_the_variable(env, monkeypatch):
+    monkeypatch.setenv("CACHE_URL", "nosuch://x")
+
+    with pytest.raises(ImproperlyConfigured, match="Environment variable CACHE_URL"):
+        env.cache("CACHE_URL", default="locmemcache://")
+
+
+def test_log_level_is_case_insensitive_and_refuses_unknown_levels(env, monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    assert env.log_level("LOG_LEVEL", default="INFO") == "WARNING"
+
+    monkeypatch.setenv("LOG_LEVEL", "loud")
+    with pytest.raises(ImproperlyConfigured, match="LOG_LEVEL"):
+        env.log_level("LOG_LEVEL", default="INFO")
+
+
+# --- the real settings module ----------------------------------------------------------------
+
+
+def _settings_process(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Import auzlearn.settings in a fresh interpreter with a controlled environment."""
+    base = {
+        key: value
+        for key, value in os.environ.items()
+        if key
+        not in {
+            "DEBUG",
+            "SECRET_KEY",
+            "SCIM_KEY_SECRET",
+            "PUBLIC_BASE_URL",
+            "ALLOWED_HOSTS",
+            "DJANGO_SETTINGS_MODULE",
+        }
+    }
+    base.update(DJANGO_SETTINGS_MODULE="auzlearn.settings", **env)
+    return subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=PROJECT_ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_settings_refuse_to_start_without_secret_key_when_debug_is_unset():
+    result = _settings_process("")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_settings_derive_allowed_hosts_and_csrf_origins_from_the_public_base_url():
+    result = _settings_process(
+        "import json; from django.conf import settings as s; "
+        "print(json.dumps([s.DEBUG, s.ALLOWED_HOSTS, s.CSRF_TRUSTED_ORIGINS, "
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE]))",
+        SECRET_KEY=LONG_SECRET,
+        SCIM_KEY_SECRET=LONG_SECRET + "x",
+        PUBLIC_BASE_URL="https://lms.example.com",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        False,
+        ["lms.example.com"],
+        ["https://lms.example.com"],
+        True,
+        True,
+    ]
+
+
+def test_settings_refuse_a_bad_debug_value_at_start():
+    result = _settings_process("", DEBUG="maybe", SECRET_KEY=LONG_SECRET)
+
+    assert result.returncode != 0
+    assert "Environment variable DEBUG" in result.stderr
