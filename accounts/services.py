@@ -289,28 +289,7 @@ def user_set_manager(*, user: User, actor: Actor, manager: User | None) -> User:
     """Link (or unlink, with None) a manager of the same organisation; cycles are refused."""
     if manager is not None:
         _check_manager_allowed(user=user, manager=manager)
-    old = user.manager
-    pending_cleared = bool(user.pending_manager_value or user.pending_manager_display)
-    if old == manager and not pending_cleared:
-        return user
-    user.manager = manager
-    user.pending_manager_value = user.pending_manager_display = ""
-    user.updated_at = timezone.now()
-    user.save(
-        update_fields=[
-            "manager",
-            "pending_manager_value",
-            "pending_manager_display",
-            "updated_at",
-        ]
-    )
-    audit.record(
-        actor=actor,
-        action="user.set_manager",
-        target=user,
-        changes={"manager": [_ref(old), _ref(manager)]},
-    )
-    return user
+    return _store_manager(user, actor, manager=manager, pending=ManagerReference())
 
 
 @transaction.atomic
@@ -324,34 +303,29 @@ def user_set_manager_reference(*, user: User, actor: Actor, reference: ManagerRe
     manager = _resolve_manager(user.organisation, reference)
     if manager is not None:
         return user_set_manager(user=user, actor=actor, manager=manager)
-    if (
-        user.manager is None
-        and user.pending_manager_value == reference.value
-        and user.pending_manager_display == reference.display_name
+    return _store_manager(user, actor, manager=None, pending=reference)
+
+
+def _store_manager(
+    user: User, actor: Actor, *, manager: User | None, pending: ManagerReference
+) -> User:
+    """Save a manager link, or a reference waiting for its manager; no-op when unchanged."""
+    waiting = (pending.value[:255], pending.display_name[:255])
+    if user.manager == manager and (
+        (user.pending_manager_value, user.pending_manager_display) == waiting
     ):
         return user
     old = user.manager
-    user.manager = None
-    user.pending_manager_value = reference.value[:255]
-    user.pending_manager_display = reference.display_name[:255]
+    user.manager = manager
+    user.pending_manager_value, user.pending_manager_display = waiting
     user.updated_at = timezone.now()
     user.save(
-        update_fields=[
-            "manager",
-            "pending_manager_value",
-            "pending_manager_display",
-            "updated_at",
-        ]
+        update_fields=["manager", "pending_manager_value", "pending_manager_display", "updated_at"]
     )
-    audit.record(
-        actor=actor,
-        action="user.set_manager",
-        target=user,
-        changes={
-            "manager": [_ref(old), None],
-            "pending_manager": {"value": reference.value, "display_name": reference.display_name},
-        },
-    )
+    changes: dict[str, Any] = {"manager": [_ref(old), _ref(manager)]}
+    if not pending.is_empty:
+        changes["pending_manager"] = {"value": waiting[0], "display_name": waiting[1]}
+    audit.record(actor=actor, action="user.set_manager", target=user, changes=changes)
     return user
 
 
