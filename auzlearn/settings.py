@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
     "accounts",
     "sso",
     "scim",
@@ -83,6 +84,16 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# Only the SCIM API uses DRF; its errors are SCIM Error documents.
+REST_FRAMEWORK = {
+    "EXCEPTION_HANDLER": "scim.handlers.exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+}
+# Retention of the SCIM request log (Activity tab); `manage.py prune_scim_requests` applies it.
+SCIM_REQUEST_RETENTION_DAYS = env.get_int("SCIM_REQUEST_RETENTION_DAYS", default=30)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.OrganisationBackend"]

@@ -1,0 +1,112 @@
+"""The SCIM request log behind the Activity tab: what each request did, in plain words."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.models import Organisation
+from scim.models import Outcome, ScimRequest
+
+SECRET_KEYS = {"password", "authorization", "secret", "token"}
+MAX_TEXT = 120
+MAX_ITEMS = 20
+
+
+@dataclass
+class Target:
+    """What a request was about, filled in by the view as soon as it knows."""
+
+    resource_type: str = ""  # "User" or "Group"
+    resource_id: str = ""
+    label: str = ""  # userName or displayName
+
+
+def client_name(user_agent: str) -> str:
+    """Who sent the request, for sentences on the Activity tab."""
+    agent = user_agent.lower()
+    if "okta" in agent:
+        return "Okta"
+    if "azure" in agent or "microsoft" in agent or "aad" in agent:
+        return "Microsoft Entra ID"
+    return "The SCIM client"
+
+
+def summarise(value: Any, depth: int = 0) -> Any:
+    """A request body without secrets: short strings, lists cut to a few items (members are
+    counted), no passwords."""
+    if isinstance(value, dict):
+        summary: dict[str, Any] = {}
+        for key, item in list(value.items())[:MAX_ITEMS]:
+            if str(key).lower() in SECRET_KEYS:
+                summary[key] = "(not recorded)"
+            elif str(key).lower() == "members" and isinstance(item, list):
+                summary[key] = f"{len(item)} member(s)"
+            else:
+                summary[key] = summarise(item, depth + 1) if depth < 4 else "…"
+        return summary
+    if isinstance(value, list):
+        items = [summarise(item, depth + 1) for item in value[:MAX_ITEMS]]
+        if len(value) > MAX_ITEMS:
+            items.append(f"… {len(value) - MAX_ITEMS} more")
+        return items
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        return value[:MAX_TEXT] + "…"
+    return value
+
+
+def describe_action(method: str, resource_type: str, label: str, *, collection: bool) -> str:
+    noun = {"User": "user", "Group": "team"}.get(resource_type, "")
+    if not noun:
+        return "read the service description" if method == "GET" else f"{method} the endpoint"
+    if method == "GET":
+        return f"look up {noun}s" if collection else f"read {noun} {label}".rstrip()
+    verb = {"POST": "create", "PUT": "replace", "PATCH": "update", "DELETE": "delete"}.get(
+        method, method
+    )
+    return f"{verb} {noun} {label}".rstrip()
+
+
+def explain_failure(client: str, action: str, status: int, detail: str) -> str:
+    if status == 401:
+        return f"{client}'s request was refused: {detail}"
+    return f"{client} tried to {action}, but: {detail}"
+
+
+def record(
+    *,
+    organisation: Organisation,
+    client: str,
+    key_prefix: str,
+    method: str,
+    path: str,
+    status: int,
+    started: float,
+    finished: float,
+    target: Target,
+    body: Any,
+    explanation: str,
+) -> ScimRequest:
+    return ScimRequest.objects.create(
+        organisation=organisation,
+        client=client,
+        key_prefix=key_prefix,
+        method=method,
+        path=path[:500],
+        status=status,
+        outcome=Outcome.SUCCEEDED if status < 400 else Outcome.FAILED,
+        duration_ms=max(0, round((finished - started) * 1000)),
+        resource_type=target.resource_type,
+        resource_id=target.resource_id[:64],
+        resource_label=target.label[:255],
+        summary=summarise(body) if body is not None else {},
+        explanation=explanation,
+    )
+
+
+def prune(*, older_than_days: int) -> int:
+    """Delete log entries older than the retention period; returns how many went."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = ScimRequest.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,161 @@
+"""The base of every SCIM endpoint: authentication against the Tenant URL, limits, the media
+type, conditional requests, and the request log."""
+
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.audit import Actor
+from accounts.models import PUBLIC_ID_LENGTH, Organisation
+from scim import activity
+from scim.authentication import BAD_KEY, ScimKeyAuthentication
+from scim.errors import ScimError
+from scim.models import ScimKey
+from scim.rendering import SCIM_MEDIA_TYPE, ScimJSONParser, ScimJSONRenderer
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+SCIM_DISABLED = (
+    "SCIM provisioning is turned off for this organisation, so its Secret Key is not accepted. "
+    "A primary admin can turn it on under Settings → Single Sign-on → SCIM."
+)
+
+
+class AlwaysScim(BaseContentNegotiation):
+    """Answer application/scim+json whatever Accept says: Okta asks for application/json, and
+    a SCIM client must get SCIM documents either way (RFC 7644 §3.8)."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        content_type = request.content_type.split(";")[0].strip().lower()
+        return next((p for p in parsers if p.media_type == content_type), None)
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], SCIM_MEDIA_TYPE
+
+
+class ScimView(APIView):
+    authentication_classes = [ScimKeyAuthentication]
+    permission_classes = []
+    parser_classes = [ScimJSONParser, JSONParser]
+    renderer_classes = [ScimJSONRenderer]
+    content_negotiation_class = AlwaysScim
+    resource_type = ""  # "User" or "Group", for the request log
+
+    organisation: Organisation
+    actor: Actor
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        self.started = time.monotonic()
+        self.target = activity.Target(resource_type=self.resource_type)
+        super().initial(request, *args, **kwargs)  # authenticates: a bad key stops here
+        key: ScimKey = request.auth
+        # A valid key of another organisation gets exactly the answer a wrong key gets.
+        if key.organisation.public_id != kwargs.get("organisation_id"):
+            raise AuthenticationFailed(BAD_KEY)
+        if not key.organisation.scim_enabled:
+            raise ScimError(403, SCIM_DISABLED)
+        self.organisation = key.organisation
+        self.actor = Actor.scim_key(key.prefix)
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+            raise ScimError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+
+    def body(self, request: Request) -> dict[str, Any]:
+        data = request.data
+        if not isinstance(data, dict):
+            raise ScimError(400, "The request body must be a JSON object.", "invalidValue")
+        return data
+
+    def tenant_url(self) -> str:
+        return f"{settings.PUBLIC_BASE_URL}/scim/v2/{self.organisation.public_id}"
+
+    # --- conditional requests (RFC 7644 §3.14) ---
+
+    @staticmethod
+    def check_if_match(request: Request, version: str) -> None:
+        wanted = request.META.get("HTTP_IF_MATCH")
+        if wanted and wanted.strip() != "*" and version not in _etags(wanted):
+            raise ScimError(
+                412,
+                "The resource changed since you read it (If-Match does not match its version). "
+                "Read it again and retry.",
+            )
+
+    @staticmethod
+    def not_modified(request: Request, version: str) -> bool:
+        current = request.META.get("HTTP_IF_NONE_MATCH")
+        return bool(current) and version in _etags(current or "")
+
+    # --- the request log ---
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        try:
+            self._log(request, response, kwargs.get("organisation_id", ""))
+        except Exception:  # the log must never turn a good answer into an error
+            logger.exception("Could not record a SCIM request")
+        return response
+
+    def _log(self, request: Request, response: Response, organisation_id: str) -> None:
+        organisation = getattr(self, "organisation", None) or _organisation(organisation_id)
+        if organisation is None:
+            return
+        target = getattr(self, "target", activity.Target(resource_type=self.resource_type))
+        client = activity.client_name(request.META.get("HTTP_USER_AGENT", ""))
+        explanation = ""
+        if response.status_code >= 400:
+            detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+            action = activity.describe_action(
+                request.method or "GET",
+                target.resource_type,
+                target.label,
+                collection="resource_id" not in self.kwargs,
+            )
+            explanation = activity.explain_failure(client, action, response.status_code, detail)
+        key = request.auth if isinstance(request.auth, ScimKey) else None
+        activity.record(
+            organisation=organisation,
+            client=client,
+            key_prefix=key.prefix if key else "",
+            method=request.method or "",
+            path=request.get_full_path(),
+            status=response.status_code,
+            started=getattr(self, "started", time.monotonic()),
+            finished=time.monotonic(),
+            target=target,
+            body=_parsed_body(request),
+            explanation=explanation,
+        )
+
+
+def _etags(header: str) -> set[str]:
+    return {tag.strip() for tag in header.split(",") if tag.strip()}
+
+
+def _organisation(public_id: str) -> Organisation | None:
+    if len(public_id) != PUBLIC_ID_LENGTH:
+        return None
+    return Organisation.objects.filter(public_id=public_id).first()
+
+
+def _parsed_body(request: Request) -> Any:
+    if request.method in ("GET", "DELETE", "HEAD"):
+        return None
+    try:
+        return request.data
+    except Exception:  # unparseable bodies are explained by the error itself
+        return None
+

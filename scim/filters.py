@@ -1,0 +1,727 @@
+"""SCIM filters (RFC 7644 §3.4.2.2) and sortBy (§3.4.2.3) as Django ``Q`` objects and orderings.
+
+scim2-models parses the filter; this module walks its syntax tree and maps every attribute of our
+Users (``accounts.models.User``) and Groups (``accounts.models.Team``) to the column, related row
+or constant that holds it. Names are resolved case-insensitively through ``scim.schema``, so a
+filter can only name what /Schemas describes. Anything we cannot answer exactly is an
+``invalidFilter`` (or an ``invalidValue`` for sortBy) that says what was wrong: never a 500, and
+never a silently wrong result.
+
+Semantics worth knowing (RFC 7644 leaves them to the service provider):
+
+- An empty string is an absent value, like NULL. ``eq co sw ew gt ge lt le`` only match present
+  values; ``ne`` is exactly ``not (… eq …)``, so it also matches people who have no value at all.
+  ``attr eq null`` means "attr is absent" and ``attr ne null`` means "attr is present".
+- ``pr`` means present and non-empty; ``active pr`` is true for everyone (false is a value).
+- Ids are UUIDs. A value that is not one matches nothing with ``eq`` and everything with ``ne``:
+  Entra's connection test filters on a random value and expects an empty list, not an error.
+- A dateTime literal stands for the interval its precision names: "2024-05-01T12:00:00Z" is the
+  whole second, so ``eq`` finds a timestamp we emitted at that precision and ``gt`` starts after it.
+- Outside brackets a sub-attribute of a multi-valued attribute means "any value":
+  ``groups.value eq "x"`` is "in team x", and ``groups.value ne "x"`` is "not in team x". Inside
+  brackets every condition must hold for the same value: ``members[value eq "a" and display
+  eq "b"]`` is one membership row matching both.
+- Deleted users are not shown as members by SCIM, so ``members`` filters ignore them. (The caller
+  excludes deleted users from the Users endpoint itself.)
+"""
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from django.db.models import F, Q, Value
+from django.db.models.expressions import OrderBy
+from django.db.models.functions import Left, Lower, NullIf, Right, StrIndex
+from django.db.models.lookups import (
+    Exact,
+    GreaterThan,
+    GreaterThanOrEqual,
+    LessThan,
+    LessThanOrEqual,
+)
+from scim2_models.exceptions import InvalidFilterException, InvalidPathException
+from scim2_models.path import (
+    AttrPath,
+    CompareOperator,
+    Comparison,
+    FilterNode,
+    LogicalExpr,
+    LogicalOperator,
+    Not,
+    Path,
+    Present,
+    ScimFilter,
+    ValuePath,
+)
+
+from accounts.models import TeamMembership, User
+from scim import schema
+from scim.errors import ScimError, invalid_filter, invalid_value
+
+MAX_FILTER_LENGTH = 1000
+MAX_SORT_BY_LENGTH = 200
+
+# Conditions that are true / false for every row. Never ``Q()``: an empty Q is dropped by & and |
+# and stays empty under ~, so "not (meta.created pr)" would match everyone.
+ALWAYS = Q(pk__isnull=False)
+NEVER = Q(pk__isnull=True)
+
+Op = CompareOperator
+ORDERING_OPS = frozenset({Op.gt, Op.ge, Op.lt, Op.le})
+SUBSTRING_OPS = frozenset({Op.co, Op.sw, Op.ew})
+
+
+# --- the attribute tables ----------------------------------------------------------------------
+
+
+class Kind(Enum):
+    STRING = "string"
+    ID = "id"  # a UUIDField, compared as the string we emit
+    BOOLEAN = "boolean"
+    DATETIME = "dateTime"
+
+
+@dataclass(frozen=True)
+class Column:
+    """An attribute stored in one column; ``path`` is an ORM path from the rows being filtered
+    (the resource, or the related rows of a ``Complex`` attribute)."""
+
+    path: str
+    kind: Kind = Kind.STRING
+    case_exact: bool = False
+    # NOT NULL and never "": presence needs no condition, and nothing can make SQL say NULL.
+    always_present: bool = False
+
+
+@dataclass(frozen=True)
+class Constant:
+    """An attribute every value has, always the same: ``emails.type`` is "work"."""
+
+    value: str | bool
+    case_exact: bool = False
+
+
+@dataclass(frozen=True)
+class Unfilterable:
+    """An attribute /Schemas describes but that we do not store as something we can query."""
+
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Complex:
+    """An attribute with sub-attributes. A condition on its sub-attributes is built over
+    ``rows`` and turned into a condition on the resource by ``lift``."""
+
+    sub_attributes: Mapping[str, "Target"]
+    lift: Callable[[Q], Q]
+    multi_valued: bool = False
+    # Whether the values live in the resource's own row (so they can be sorted on).
+    same_row: bool = True
+
+
+Target = Column | Constant | Unfilterable | Complex
+
+
+def _same_row(q: Q) -> Q:
+    return q
+
+
+def _in_teams(q: Q) -> Q:
+    # One subquery over memberships with the whole condition applied to each membership row:
+    # "the same value" for brackets, and no join, so no duplicate rows and no DISTINCT.
+    return Q(pk__in=TeamMembership.objects.filter(q).values("user_id"))
+
+
+def _with_members(q: Q) -> Q:
+    memberships = TeamMembership.objects.filter(q, user__deleted_at__isnull=True)
+    return Q(pk__in=memberships.values("team_id"))
+
+
+def _with_manager(q: Q) -> Q:
+    # The explicit IS NOT NULL keeps the condition two-valued: "manager_id IN (…)" is NULL for
+    # people without a manager, and NOT NULL would drop them from "not (manager.value eq …)".
+    return Q(manager__isnull=False, manager__in=User.objects.filter(q).values("pk"))
+
+
+def _one_value(column: str) -> Callable[[Q], Q]:
+    """emails and phoneNumbers: we keep one work value in a column; it exists iff non-empty."""
+
+    def lift(q: Q) -> Q:
+        return ~Q(**{column: ""}) & q
+
+    return lift
+
+
+def _meta(resource_type: str) -> Complex:
+    return Complex(
+        {
+            "resourceType": Constant(resource_type, case_exact=True),
+            "created": Column("created_at", Kind.DATETIME, always_present=True),
+            "lastModified": Column("updated_at", Kind.DATETIME, always_present=True),
+            "location": Unfilterable("filter on id instead"),
+            "version": Unfilterable("filter on meta.lastModified instead"),
+        },
+        _same_row,
+    )
+
+
+def _work_value(column: str) -> Complex:
+    return Complex(
+        {
+            "value": Column(column),
+            "type": Constant("work"),
+            "primary": Constant(True),
+        },
+        _one_value(column),
+        multi_valued=True,
+    )
+
+
+ID = Column("public_id", Kind.ID, case_exact=True, always_present=True)
+EXTERNAL_ID = Column("external_id", case_exact=True)
+
+# Keyed by the canonical names of scim.schema, which does the case-insensitive lookup.
+USER_ATTRIBUTES: Mapping[str, Target] = {
+    "id": ID,
+    "externalId": EXTERNAL_ID,
+    "meta": _meta("User"),
+    "userName": Column("username", always_present=True),
+    "name": Complex(
+        {
+            "givenName": Column("given_name"),
+            "familyName": Column("family_name"),
+            "formatted": Unfilterable("filter on name.givenName or name.familyName instead"),
+        },
+        _same_row,
+    ),
+    "displayName": Column("display_name"),
+    "title": Column("title"),
+    "locale": Column("locale"),
+    "timezone": Column("timezone"),
+    "active": Column("is_active", Kind.BOOLEAN, always_present=True),
+    "emails": _work_value("email"),
+    "phoneNumbers": _work_value("phone_number"),
+    "groups": Complex(
+        {
+            "value": Column("team__public_id", Kind.ID, case_exact=True, always_present=True),
+            "display": Column("team__display_name", always_present=True),
+            "$ref": Unfilterable("filter on groups.value instead"),
+        },
+        _in_teams,
+        multi_valued=True,
+        same_row=False,
+    ),
+    # Enterprise extension
+    "employeeNumber": Column("employee_number"),
+    "department": Column("department"),
+    "manager": Complex(
+        {
+            # Evaluated over the manager's own row (see _with_manager).
+            "value": Column("public_id", Kind.ID, case_exact=True, always_present=True),
+            "displayName": Column("email"),
+            "$ref": Unfilterable("filter on manager.value instead"),
+        },
+        _with_manager,
+        same_row=False,
+    ),
+}
+
+GROUP_ATTRIBUTES: Mapping[str, Target] = {
+    "id": ID,
+    "externalId": EXTERNAL_ID,
+    "meta": _meta("Group"),
+    "displayName": Column("display_name", always_present=True),
+    "members": Complex(
+        {
+            "value": Column("user__public_id", Kind.ID, case_exact=True, always_present=True),
+            "display": Column("user__username", always_present=True),
+            "type": Constant("User"),
+            "$ref": Unfilterable("filter on members.value instead"),
+        },
+        _with_members,
+        multi_valued=True,
+        same_row=False,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Resource:
+    type: schema.ResourceType
+    attributes: Mapping[str, Target]
+
+
+USERS = Resource(schema.USER, USER_ATTRIBUTES)
+GROUPS = Resource(schema.GROUP, GROUP_ATTRIBUTES)
+
+
+# --- public API --------------------------------------------------------------------------------
+
+
+def user_filter(text: str) -> Q:
+    """A SCIM filter over Users as a condition on ``accounts.models.User``."""
+    return _Translator(USERS).translate(_parse(text))
+
+
+def group_filter(text: str) -> Q:
+    """A SCIM filter over Groups as a condition on ``accounts.models.Team``."""
+    return _Translator(GROUPS).translate(_parse(text))
+
+
+def user_ordering(sort_by: str | None, sort_order: str | None) -> list[str | OrderBy]:
+    return _ordering(USERS, sort_by, sort_order)
+
+
+def group_ordering(sort_by: str | None, sort_order: str | None) -> list[str | OrderBy]:
+    return _ordering(GROUPS, sort_by, sort_order)
+
+
+# --- parsing -----------------------------------------------------------------------------------
+
+
+def _parse(text: str) -> FilterNode:
+    if len(text) > MAX_FILTER_LENGTH:
+        raise invalid_filter(f"The filter is longer than {MAX_FILTER_LENGTH} characters.")
+    if not text.strip():
+        raise invalid_filter("The filter is empty.")
+    try:
+        return ScimFilter(text).ast
+    except InvalidFilterException as exc:
+        # The parser's detail says where: "invalid syntax at column 17", or that the filter
+        # nests more than 32 expressions (its guard against exhausting the stack).
+        raise invalid_filter(f"The filter is not valid SCIM filter syntax: {exc.detail}.") from None
+    except (ValueError, RecursionError):
+        # scim2-models wraps its own errors in InvalidFilterException; these are what its
+        # building blocks raise, should one ever escape. The length cap makes both unlikely.
+        raise invalid_filter("The filter is not valid SCIM filter syntax.") from None
+
+
+# --- the translator ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Where names are resolved: the resource, or the values of one complex attribute (inside
+    its brackets)."""
+
+    label: str = ""
+    attribute: schema.Attribute | None = None
+    target: Complex | None = None
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    label: str  # the canonical name, for messages: "name.givenName"
+    target: Target
+    # Set when a sub-attribute is named from the resource ("emails.value"): the complex
+    # attribute through which the condition must be lifted.
+    via: Complex | None = None
+    attribute: schema.Attribute | None = field(default=None, compare=False)
+
+
+class _Translator:
+    def __init__(self, resource: Resource) -> None:
+        self.resource = resource
+
+    def translate(self, node: FilterNode) -> Q:
+        return self._visit(node, _Scope())
+
+    def _visit(self, node: FilterNode, scope: _Scope) -> Q:
+        if isinstance(node, LogicalExpr):
+            terms = [self._visit(term, scope) for term in node.terms]
+            combined = terms[0]
+            for term in terms[1:]:
+                combined = combined & term if node.op == LogicalOperator.and_ else combined | term
+            return combined
+        if isinstance(node, Not):
+            # Every leaf is two-valued (never SQL NULL), so negation is exact.
+            return ~self._visit(node.expr, scope)
+        if isinstance(node, Present):
+            return self._present(self._resolve(node.attr_path, scope))
+        if isinstance(node, Comparison):
+            return self._comparison(self._resolve(node.attr_path, scope), node.op, node.value)
+        if isinstance(node, ValuePath):
+            return self._value_path(node, scope)
+        raise invalid_filter("The filter contains an expression that is not supported.")
+
+    # --- names
+
+    def _resolve(self, path: AttrPath, scope: _Scope) -> _Resolved:
+        if scope.target is not None:
+            return self._resolve_in_brackets(path, scope)
+        found = self._find(path)
+        if found is None:
+            raise invalid_filter(f'Unknown attribute "{path}" in filter.')
+        attribute = found
+        target = self.resource.attributes.get(attribute.name, Unfilterable())
+        if path.sub_attr is None:
+            return _Resolved(attribute.name, target, attribute=attribute)
+        sub = attribute.sub_attribute(path.sub_attr)
+        if sub is None or not isinstance(target, Complex):
+            raise invalid_filter(f'Unknown attribute "{path}" in filter.')
+        return _Resolved(
+            f"{attribute.name}.{sub.name}",
+            target.sub_attributes.get(sub.name, Unfilterable()),
+            via=target,
+            attribute=sub,
+        )
+
+    def _find(self, path: AttrPath) -> schema.Attribute | None:
+        resource_type = self.resource.type
+        urn = path.uri
+        # The common attributes (id, externalId, meta) belong to no schema, but a client may
+        # still qualify them with the core schema's URN.
+        if urn is not None and resource_type.schema_for(urn) is resource_type.schema:
+            urn = None
+        found = resource_type.find(path.attr, urn)
+        return found[1] if found else None
+
+    def _resolve_in_brackets(self, path: AttrPath, scope: _Scope) -> _Resolved:
+        assert scope.attribute is not None and scope.target is not None
+        written = f"{scope.label}.{path}"
+        if path.uri is not None or path.sub_attr is not None:
+            raise invalid_filter(f'Unknown attribute "{written}" in filter.')
+        sub = scope.attribute.sub_attribute(path.attr)
+        if sub is None:
+            raise invalid_filter(f'Unknown attribute "{written}" in filter.')
+        target = scope.target.sub_attributes.get(sub.name, Unfilterable())
+        return _Resolved(f"{scope.label}.{sub.name}", target, attribute=sub)
+
+    # --- expressions
+
+    def _value_path(self, node: ValuePath, scope: _Scope) -> Q:
+        if scope.target is not None:  # the grammar already refuses this; keep the guarantee
+            raise invalid_filter("Brackets cannot be nested in a filter.")
+        resolved = self._resolve(node.attr_path, scope)
+        target = resolved.target
+        if not isinstance(target, Complex):
+            raise invalid_filter(
+                f'"{resolved.label}" has no sub-attributes: brackets only apply to multi-valued '
+                "attributes such as emails or members."
+            )
+        if not target.multi_valued:
+            raise invalid_filter(
+                f'"{resolved.label}" is not multi-valued: filter on its sub-attributes instead, '
+                f"e.g. {resolved.label}.{next(iter(target.sub_attributes))}."
+            )
+        inner = _Scope(resolved.label, resolved.attribute, target)
+        return target.lift(self._visit(node.val_filter, inner))
+
+    def _present(self, resolved: _Resolved) -> Q:
+        target = resolved.target
+        if isinstance(target, Complex):
+            # "emails pr", "manager pr": some value has some sub-attribute we know of.
+            parts = [
+                self._present(_Resolved(f"{resolved.label}.{name}", sub))
+                for name, sub in target.sub_attributes.items()
+                if not isinstance(sub, Unfilterable)
+            ]
+            return target.lift(_any(parts))
+        q = _present(resolved.label, target)
+        return resolved.via.lift(q) if resolved.via is not None else q
+
+    def _comparison(self, resolved: _Resolved, op: Op, value: Any) -> Q:
+        _check_storable(value)
+        target = resolved.target
+        if isinstance(target, Complex):
+            # RFC 7644 §3.4.2.2: "emails co x" compares the values of a multi-valued attribute.
+            value_attribute = target.sub_attributes.get("value")
+            if not target.multi_valued or value_attribute is None:
+                raise invalid_filter(
+                    f'"{resolved.label}" is complex: compare one of its sub-attributes, e.g. '
+                    f"{resolved.label}.{next(iter(target.sub_attributes))}."
+                )
+            resolved = _Resolved(f"{resolved.label}.value", value_attribute, via=target)
+        if resolved.via is None:
+            return _compare(resolved.label, resolved.target, op, value)
+        # A sub-attribute named from the resource means "some value": lift the positive
+        # condition, and make the negative forms its negation ("not in team x").
+        lift = resolved.via.lift
+        if value is None and op in (Op.eq, Op.ne):
+            present = lift(_present(resolved.label, resolved.target))
+            return ~present if op == Op.eq else present
+        if op == Op.ne:
+            return ~lift(_compare(resolved.label, resolved.target, Op.eq, value))
+        return lift(_compare(resolved.label, resolved.target, op, value))
+
+
+def _any(parts: list[Q]) -> Q:
+    if not parts or ALWAYS in parts:
+        return ALWAYS
+    combined = parts[0]
+    for part in parts[1:]:
+        combined |= part
+    return combined
+
+
+# --- leaves: one attribute, one operator ---------------------------------------------------
+
+
+def _present(label: str, target: Target) -> Q:
+    if isinstance(target, Unfilterable):
+        raise _unfilterable(label, target)
+    if isinstance(target, Constant):
+        return ALWAYS
+    assert isinstance(target, Column)
+    if target.always_present:
+        return ALWAYS
+    return Q(**{f"{target.path}__isnull": False}) & ~Q(**{target.path: ""})
+
+
+def _compare(label: str, target: Target, op: Op, value: Any) -> Q:
+    if isinstance(target, Unfilterable):
+        raise _unfilterable(label, target)
+    assert not isinstance(target, Complex)
+    if value is None:
+        if op == Op.eq:
+            return ~_present(label, target)
+        if op == Op.ne:
+            return _present(label, target)
+        raise invalid_filter(
+            f'"{label}" cannot be compared with null using {op.value}: use "{label} eq null" '
+            f'for "absent" or "{label} ne null" for "present".'
+        )
+    if op == Op.ne:
+        return ~_compare(label, target, Op.eq, value)
+    if isinstance(target, Constant):
+        return _compare_constant(label, target, op, value)
+    if target.kind is Kind.BOOLEAN:
+        return Q(**{target.path: _boolean(label, op, value)})
+    if target.kind is Kind.DATETIME:
+        return _compare_datetime(label, target.path, op, value)
+    if not isinstance(value, str):
+        raise invalid_filter(
+            f'"{label}" is a string: compare it with a value in double quotes, '
+            f'e.g. {label} {op.value} "text".'
+        )
+    if target.kind is Kind.ID:
+        return _compare_id(label, target.path, op, value)
+    present = _present(label, target)
+    if op in SUBSTRING_OPS and value == "":
+        return present  # every present value contains the empty string
+    if target.case_exact:
+        return present & _compare_exact(target.path, op, value)
+    return present & _compare_ignoring_case(target.path, op, value)
+
+
+def _compare_ignoring_case(path: str, op: Op, value: str) -> Q:
+    if op in SUBSTRING_OPS:
+        # icontains & co. escape % and _ in the value.
+        lookup = {Op.co: "icontains", Op.sw: "istartswith", Op.ew: "iendswith"}[op]
+        return Q(**{f"{path}__{lookup}": value})
+    # LOWER on both sides, in SQL: PostgreSQL can serve it from the functional unique indexes on
+    # LOWER(username) and LOWER(display_name), which "iexact" (UPPER … LIKE) cannot use.
+    return Q(_ORDER_LOOKUPS[op](Lower(path), Lower(Value(value))))
+
+
+def _compare_exact(path: str, op: Op, value: str) -> Q:
+    # Not contains/startswith/endswith: SQLite's LIKE ignores case, so they would not be
+    # case-exact there. These functions compare exactly on every database.
+    if op == Op.co:
+        return Q(GreaterThan(StrIndex(path, Value(value)), 0))
+    if op == Op.sw:
+        return Q(Exact(Left(path, len(value)), Value(value)))
+    if op == Op.ew:
+        return Q(Exact(Right(path, len(value)), Value(value)))
+    return Q(_ORDER_LOOKUPS[op](F(path), Value(value)))
+
+
+_ORDER_LOOKUPS: Mapping[Op, Callable[[Any, Any], Any]] = {
+    Op.eq: Exact,
+    Op.gt: GreaterThan,
+    Op.ge: GreaterThanOrEqual,
+    Op.lt: LessThan,
+    Op.le: LessThanOrEqual,
+}
+
+
+def _compare_id(label: str, path: str, op: Op, value: str) -> Q:
+    if op in ORDERING_OPS:
+        raise invalid_filter(f'"{label}" is an identifier: use eq, ne, co, sw, ew or pr.')
+    if op == Op.eq:
+        try:
+            return Q(**{path: uuid.UUID(value)})
+        except ValueError:
+            # Not one of our ids, so nobody has it (Entra tests with random values).
+            return NEVER
+    if value == "":
+        return ALWAYS
+    # Our ids are lowercase UUIDs: a fragment with anything but hex digits and hyphens is
+    # in none of them. (Django compares UUIDs as text here on both databases.)
+    if not re.fullmatch(r"[0-9a-fA-F-]+", value):
+        return NEVER
+    lookup = {Op.co: "contains", Op.sw: "startswith", Op.ew: "endswith"}[op]
+    return Q(**{f"{path}__{lookup}": value.lower()})
+
+
+def _boolean(label: str, op: Op, value: Any) -> bool:
+    # DESIGN §5: booleans may arrive as strings ("False").
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        value = value.lower() == "true"
+    if op != Op.eq or not isinstance(value, bool):
+        raise invalid_filter(f'"{label}" is a boolean: use eq, ne or pr with true or false.')
+    return value
+
+
+def _compare_constant(label: str, target: Constant, op: Op, value: Any) -> Q:
+    if isinstance(target.value, bool):
+        return ALWAYS if _boolean(label, op, value) == target.value else NEVER
+    if not isinstance(value, str):
+        raise invalid_filter(
+            f'"{label}" is a string: compare it with a value in double quotes, '
+            f'e.g. {label} {op.value} "{target.value}".'
+        )
+    ours, theirs = (
+        (target.value, value) if target.case_exact else (target.value.lower(), value.lower())
+    )
+    checks: Mapping[Op, Callable[[str, str], bool]] = {
+        Op.eq: str.__eq__,
+        Op.co: str.__contains__,
+        Op.sw: str.startswith,
+        Op.ew: str.endswith,
+        Op.gt: str.__gt__,
+        Op.ge: str.__ge__,
+        Op.lt: str.__lt__,
+        Op.le: str.__le__,
+    }
+    return ALWAYS if checks[op](ours, theirs) else NEVER
+
+
+# RFC 7643 §2.3.5: xsd:dateTime. Date and time are required; seconds, fraction and offset are not.
+_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?P<seconds>:\d{2}(?:[.,](?P<fraction>\d{1,9}))?)?"
+    r"(?:Z|[+-]\d{2}:?\d{2})?"
+)
+
+
+def _compare_datetime(label: str, path: str, op: Op, value: Any) -> Q:
+    if op in SUBSTRING_OPS:
+        raise invalid_filter(
+            f'"{label}" is a date and time: use eq, ne, gt, ge, lt, le or pr, not {op.value}.'
+        )
+    start, end = _instant(label, value)
+    # The value names an interval [start, end) as wide as its precision.
+    if op == Op.eq:
+        return Q(**{f"{path}__gte": start, f"{path}__lt": end})
+    if op == Op.gt:
+        return Q(**{f"{path}__gte": end})
+    if op == Op.ge:
+        return Q(**{f"{path}__gte": start})
+    if op == Op.lt:
+        return Q(**{f"{path}__lt": start})
+    return Q(**{f"{path}__lt": end})  # le
+
+
+def _instant(label: str, value: Any) -> tuple[dt.datetime, dt.datetime]:
+    problem = invalid_filter(
+        f'"{label}" expects a date and time like "2024-05-01T12:00:00Z", not {_literal(value)}.'
+    )
+    if not isinstance(value, str):
+        raise problem
+    text = value.strip().upper().replace(" ", "T", 1)
+    match = _DATETIME.fullmatch(text)
+    if match is None:
+        raise problem
+    digits = len(match["fraction"] or "")
+    if digits:
+        width = dt.timedelta(microseconds=10 ** (6 - min(digits, 6)))
+        text = text.replace(match["fraction"], match["fraction"][:6].ljust(6, "0"), 1)
+    else:
+        width = dt.timedelta(seconds=1 if match["seconds"] else 60)
+    try:
+        moment = dt.datetime.fromisoformat(text.replace(",", ".", 1))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)  # RFC 7643 §2.3.5 wants an offset; be kind
+        # Normalised here, where an overflow (year 1 with a positive offset) is our error
+        # rather than the database adapter's 500.
+        moment = moment.astimezone(dt.UTC)
+        return moment, moment + width
+    except (ValueError, OverflowError):
+        raise problem from None
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _check_storable(value: Any) -> None:
+    # JSON escapes let a filter carry NUL and lone surrogates, which PostgreSQL (and the
+    # database drivers) refuse with an error of their own.
+    if isinstance(value, str) and re.search(r"[\x00\ud800-\udfff]", value):
+        raise invalid_filter("The filter contains a character that is not allowed in values.")
+
+
+def _unfilterable(label: str, target: Unfilterable) -> ScimError:
+    hint = f"; {target.hint}" if target.hint else ""
+    return invalid_filter(f'"{label}" cannot be filtered on{hint}.')
+
+
+# --- sortBy ------------------------------------------------------------------------------------
+
+
+def _ordering(
+    resource: Resource, sort_by: str | None, sort_order: str | None
+) -> list[str | OrderBy]:
+    # The pk comes last whatever the sort: it never changes, so paging through a result with
+    # ties (or no sortBy at all) neither skips nor repeats anyone (DESIGN §5).
+    descending = _descending(sort_order)
+    if sort_by is None or not sort_by.strip():
+        return ["pk"]
+    column = _sort_column(resource, sort_by.strip())
+    expression = F(column.path) if column.case_exact else Lower(column.path)
+    if not column.always_present and column.kind is Kind.STRING:
+        expression = Lower(NullIf(column.path, Value("")))
+        if column.case_exact:
+            expression = NullIf(column.path, Value(""))
+    # RFC 7644 §3.4.2.3: resources without a value come last ascending and first descending.
+    if column.kind in (Kind.STRING, Kind.ID) and not column.case_exact:
+        pass
+    order = (
+        expression.desc(nulls_first=True) if descending else expression.asc(nulls_last=True)
+    )
+    return [order, "pk"]
+
+
+def _descending(sort_order: str | None) -> bool:
+    if sort_order is None or not sort_order.strip():
+        return False
+    order = sort_order.strip().lower()
+    if order not in ("ascending", "descending"):
+        raise invalid_value(f'sortOrder must be "ascending" or "descending", not "{sort_order}".')
+    return order == "descending"
+
+
+def _sort_column(resource: Resource, sort_by: str) -> Column:
+    if len(sort_by) > MAX_SORT_BY_LENGTH:
+        raise invalid_value(f"sortBy is longer than {MAX_SORT_BY_LENGTH} characters.")
+    try:
+        path = Path(sort_by).ast
+    except (InvalidPathException, ValueError):
+        path = None
+    if not isinstance(path, AttrPath):
+        raise invalid_value(f'sortBy must name one attribute, e.g. "userName", not "{sort_by}".')
+    try:
+        resolved = _Translator(resource)._resolve(path, _Scope())
+    except ScimError:
+        raise invalid_value(f'Unknown attribute "{sort_by}" in sortBy.') from None
+    target = resolved.target
+    if isinstance(target, Complex) and target.multi_valued:
+        # RFC 7644 §3.4.2.3: a multi-valued attribute sorts by its (primary) value.
+        target = target.sub_attributes.get("value", target)
+        resolved = _Resolved(f"{resolved.label}.value", target, via=resolved.target)
+    sortable = isinstance(target, Column) and (resolved.via is None or resolved.via.same_row)
+    if not sortable:
+        raise invalid_value(f'"{resolved.label}" cannot be used to sort.')
+    assert isinstance(target, Column)
+    return target

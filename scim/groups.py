@@ -1,0 +1,125 @@
+"""The SCIM Group resource: the organisation's teams as SCIM documents, and member lists."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from accounts.models import Organisation, Team, TeamMembership, User
+from scim.documents import as_text, get_ci, resource_meta, version_of
+from scim.errors import invalid_value
+from scim.query import Projection
+from scim.schema import CORE_GROUP, GROUP
+
+MAX_MEMBERS_PER_REQUEST = 10_000
+
+Member = tuple[uuid.UUID, str]  # a member's public id and userName
+
+
+def members_of(teams: Iterable[Team]) -> dict[int, list[Member]]:
+    """Every team's members in one query, whatever their number. Deleted people keep their
+    membership (it comes back when they are revived) but SCIM does not show them."""
+    by_team: dict[int, list[Member]] = defaultdict(list)
+    rows = (
+        TeamMembership.objects.filter(
+            team__in=[team.pk for team in teams], user__deleted_at__isnull=True
+        )
+        .order_by("user_id")
+        .values_list("team_id", "user__public_id", "user__username")
+    )
+    for team_id, public_id, username in rows:
+        by_team[team_id].append((public_id, username))
+    return by_team
+
+
+def render(
+    team: Team, members: list[Member] | None, *, tenant_url: str, projection: Projection
+) -> dict[str, Any]:
+    location = f"{tenant_url}/Groups/{team.public_id}"
+    document: dict[str, Any] = {
+        "schemas": [CORE_GROUP],
+        "id": str(team.public_id),
+        "displayName": team.display_name,
+        "meta": resource_meta("Group", team.created_at, team.updated_at, location, version_of(team)),
+    }
+    if team.external_id:
+        document["externalId"] = team.external_id
+    if members:
+        document["members"] = [
+            {
+                "value": str(public_id),
+                "$ref": f"{tenant_url}/Users/{public_id}",
+                "display": username,
+                "type": "User",
+            }
+            for public_id, username in members
+        ]
+    return projection.apply(document, GROUP)
+
+
+@dataclass
+class GroupInput:
+    display_name: str
+    external_id: str | None
+    member_ids: list[str] | None = field(default=None)  # None: the body has no "members"
+
+
+def parse(document: dict[str, Any]) -> GroupInput:
+    display_name = as_text(get_ci(document, "displayName"), "displayName").strip()
+    if not display_name:
+        raise invalid_value('"displayName" is required and must not be empty.')
+    members = get_ci(document, "members")
+    return GroupInput(
+        display_name=display_name,
+        external_id=as_text(get_ci(document, "externalId"), "externalId") or None,
+        member_ids=None if members is None else member_ids(members),
+    )
+
+
+def member_ids(members: Any) -> list[str]:
+    """Member references as Okta and Entra send them: objects with a "value" (or bare ids)."""
+    if not isinstance(members, list):
+        raise invalid_value('"members" must be a list of objects with a "value".')
+    ids: list[str] = []
+    for member in members:
+        value = get_ci(member, "value") if isinstance(member, dict) else member
+        if not isinstance(value, str) or not value:
+            raise invalid_value('Each member must be an object with a "value" holding a user id.')
+        ids.append(value)
+    return ids
+
+
+def resolve(organisation: Organisation, ids: Iterable[str]) -> dict[str, User]:
+    """Map member ids to people of the organisation in one query. Any id that is not one of
+    its (non-deleted) people makes the whole request fail, so nothing is applied."""
+    wanted = list(dict.fromkeys(ids))
+    if len(wanted) > MAX_MEMBERS_PER_REQUEST:
+        raise invalid_value(
+            f"A request may name at most {MAX_MEMBERS_PER_REQUEST} members; "
+            f"this one names {len(wanted)}."
+        )
+    parsed = {text: _uuid(text) for text in wanted}
+    people = {
+        str(user.public_id): user
+        for user in User.objects.for_organisation(organisation)
+        .not_deleted()
+        .filter(public_id__in=[u for u in parsed.values() if u is not None])
+    }
+    found = {text: people[str(u)] for text, u in parsed.items() if u and str(u) in people}
+    unknown = [text for text in wanted if text not in found]
+    if unknown:
+        shown = ", ".join(f'"{text[:64]}"' for text in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise invalid_value(
+            f"These member ids are not users of this organisation: {shown}{more}. "
+            "Provision the users first; nothing was changed."
+        )
+    return found
+
+
+def _uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None

@@ -1,0 +1,94 @@
+"""Every failure of a SCIM request becomes a SCIM Error document here (RFC 7644 §3.12).
+
+No HTML error page and no stack trace ever reaches a SCIM client: DRF's exceptions are
+translated, and anything unexpected is logged and answered with a plain 500.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from accounts.errors import AccountsError, TeamNameTaken, UserConflict, UserDeleted
+from scim.errors import ScimError, invalid_syntax, invalid_value, uniqueness
+from scim.rendering import SCIM_MEDIA_TYPE
+
+logger = logging.getLogger(__name__)
+
+UNEXPECTED = "Something went wrong on our side; it has been logged. Retry the request later."
+
+
+def as_scim_error(exc: Exception) -> ScimError:
+    if isinstance(exc, ScimError):
+        return exc
+    if isinstance(exc, exceptions.ParseError):
+        return invalid_syntax(f"The request body is not valid JSON ({exc.detail}).")
+    if isinstance(exc, exceptions.AuthenticationFailed | exceptions.NotAuthenticated):
+        return ScimError(401, str(exc.detail))
+    if isinstance(exc, exceptions.PermissionDenied):
+        return ScimError(403, str(exc.detail))
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return ScimError(405, str(exc.detail))
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return ScimError(415, "Send the request body as application/scim+json or application/json.")
+    if isinstance(exc, exceptions.NotAcceptable):
+        return ScimError(406, "Responses are application/scim+json.")
+    if isinstance(exc, Http404 | exceptions.NotFound):
+        return ScimError(404, "No such resource.")
+    if isinstance(exc, RequestDataTooBig):
+        return ScimError(413, "The request body is too large.")
+    if isinstance(exc, UserConflict | TeamNameTaken):
+        return uniqueness(str(exc))
+    if isinstance(exc, UserDeleted):
+        return ScimError(404, "No such resource.")
+    if isinstance(exc, AccountsError):
+        return invalid_value(str(exc))
+    if isinstance(exc, ValidationError):
+        return invalid_value(_describe(exc))
+    logger.exception("Unexpected error in a SCIM request", exc_info=exc)
+    return ScimError(500, UNEXPECTED)
+
+
+# Model field names as SCIM clients know them, for validation messages.
+SCIM_NAMES = {
+    "username": "userName",
+    "external_id": "externalId",
+    "email": "emails.value",
+    "given_name": "name.givenName",
+    "family_name": "name.familyName",
+    "display_name": "displayName",
+    "phone_number": "phoneNumbers.value",
+    "employee_number": "employeeNumber",
+}
+
+
+def _describe(error: ValidationError) -> str:
+    if not hasattr(error, "error_dict"):
+        return " ".join(error.messages)
+    return " ".join(
+        f'"{SCIM_NAMES.get(name, name)}": {" ".join(messages)}'
+        for name, messages in error.message_dict.items()
+    )
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's EXCEPTION_HANDLER: only the SCIM API uses DRF."""
+    error = as_scim_error(exc)
+    response = Response(error.as_document(), status=error.status, content_type=SCIM_MEDIA_TYPE)
+    if error.status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="SCIM"'
+    return response
+
+
+def error_response(error: ScimError) -> JsonResponse:
+    """For the few SCIM answers given outside DRF (unknown paths under the Tenant URL)."""
+    return JsonResponse(error.as_document(), status=error.status, content_type=SCIM_MEDIA_TYPE)
+
+
+def unknown_path(request: HttpRequest, **kwargs: Any) -> JsonResponse:
+    return error_response(
+        ScimError(404, f"There is no SCIM endpoint at {request.path}. Check the Tenant URL.")
+    )

@@ -1,0 +1,90 @@
+"""SCIM keys and the log of every SCIM request."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.timezone import now
+
+from accounts.models import Organisation, User
+
+KEY_PREFIX_LENGTH = 8
+
+
+class ScimKey(models.Model):
+    """A Secret Key a SCIM client (Okta, Entra) authenticates with.
+
+    Only a keyed hash of the key is stored (HMAC-SHA256 with SCIM_KEY_SECRET), next to a short
+    prefix that finds the row and identifies the key on the settings page. A cheap hash on
+    purpose: the key is 256 random bits, so a slow password hasher would add nothing but cost,
+    and Entra sends 25 requests per second (DESIGN §5).
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="scim_keys"
+    )
+    prefix = models.CharField(max_length=KEY_PREFIX_LENGTH, unique=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=now)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Written at most once a minute, so that verification stays a read.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=Q(revoked_at__isnull=True),
+                name="scim_key_one_active_per_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.organisation.slug})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Outcome(models.TextChoices):
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class ScimRequest(models.Model):
+    """One SCIM request as the Activity tab shows it. Never holds a password or a key."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="scim_requests"
+    )
+    created_at = models.DateTimeField(default=now)
+    client = models.CharField(max_length=50, blank=True)
+    key_prefix = models.CharField(max_length=KEY_PREFIX_LENGTH, blank=True)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    status = models.PositiveSmallIntegerField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    duration_ms = models.PositiveIntegerField()
+    resource_type = models.CharField(max_length=10, blank=True)
+    resource_id = models.CharField(max_length=64, blank=True)
+    resource_label = models.CharField(max_length=255, blank=True)
+    # What was asked, without secrets: attribute names and short values, member counts.
+    summary = models.JSONField(default=dict, blank=True)
+    # For failures, what went wrong in plain words.
+    explanation = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organisation", "-created_at"], name="scim_request_org_time_idx"),
+            models.Index(
+                fields=["organisation", "outcome", "-created_at"],
+                name="scim_request_org_outcome_idx",
+            ),
+            models.Index(fields=["created_at"], name="scim_request_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.status}"

@@ -1,0 +1,154 @@
+"""Query parameters of SCIM reads: pagination, and which attributes to return (RFC 7644 §3.4,
+§3.9)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scim.errors import invalid_value
+from scim.schema import ResourceType
+
+DEFAULT_COUNT = 100
+MAX_COUNT = 1000
+ALWAYS_RETURNED = ("schemas", "id")
+
+
+@dataclass(frozen=True)
+class Page:
+    start_index: int  # 1-based, as SCIM counts
+    count: int
+
+    @property
+    def offset(self) -> int:
+        return self.start_index - 1
+
+
+def page_of(params: Mapping[str, str]) -> Page:
+    """startIndex below 1 means 1 and a negative count means 0 (RFC 7644 §3.4.2.4); count is
+    capped at MAX_COUNT, which /ServiceProviderConfig advertises as filter.maxResults."""
+    start = _integer(params, "startIndex", default=1)
+    count = _integer(params, "count", default=DEFAULT_COUNT)
+    return Page(start_index=max(start, 1), count=min(max(count, 0), MAX_COUNT))
+
+
+def _integer(params: Mapping[str, str], name: str, *, default: int) -> int:
+    raw = _param(params, name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise invalid_value(f'"{name}" must be a whole number, got "{raw[:40]}".') from None
+
+
+def _param(params: Mapping[str, str], name: str) -> str | None:
+    """Query parameter names are case-insensitive too (Entra sends excludedAttributes)."""
+    wanted = name.lower()
+    return next((value for key, value in params.items() if key.lower() == wanted), None)
+
+
+def text_param(params: Mapping[str, str], name: str) -> str | None:
+    return _param(params, name)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Which attributes a response carries: ``attributes`` keeps only those named (plus id
+    and schemas), ``excludedAttributes`` drops those named. Names are canonical paths:
+    ("<schema urn>", "attribute", "sub-attribute or empty")."""
+
+    only: frozenset[tuple[str, str, str]] = frozenset()
+    excluded: frozenset[tuple[str, str, str]] = frozenset()
+
+    def wants(self, schema: str, attribute: str) -> bool:
+        """Whether the response needs this top-level attribute at all (so that, for example,
+        a team's 10,000 members are not read when Entra excludes them)."""
+        if (schema, attribute, "") in self.excluded:
+            return False
+        if not self.only or attribute in ALWAYS_RETURNED:
+            return True
+        return any(s == schema and a == attribute for s, a, _ in self.only)
+
+    def apply(self, document: dict[str, Any], resource: ResourceType) -> dict[str, Any]:
+        if not self.only and not self.excluded:
+            return document
+        result: dict[str, Any] = {}
+        for key, value in document.items():
+            if key in resource.schema_ids[1:]:  # an extension's object: project its attributes
+                inner = {name: self._keeps(key, name, v) for name, v in value.items()}
+                inner = {name: v for name, v in inner.items() if v is not None}
+                if inner:
+                    result[key] = inner
+                continue
+            kept = self._keeps(resource.schema.id, key, value)
+            if kept is not None:
+                result[key] = kept
+        return result
+
+    def _keeps(self, schema: str, attribute: str, value: Any) -> Any:
+        """The part of ``value`` to return, or None to leave the attribute out."""
+        if attribute in ALWAYS_RETURNED:
+            return value
+        if (schema, attribute, "") in self.excluded:
+            return None
+        if isinstance(value, dict):
+            value = {
+                sub: inner
+                for sub, inner in value.items()
+                if (schema, attribute, sub) not in self.excluded
+            }
+        if not self.only:
+            return value
+        if (schema, attribute, "") in self.only:
+            return value
+        subs = {sub for s, a, sub in self.only if s == schema and a == attribute and sub}
+        if not subs:
+            return None
+        if isinstance(value, dict):
+            return {k: v for k, v in value.items() if k in subs} or None
+        if isinstance(value, list):
+            items = [{k: v for k, v in item.items() if k in subs} for item in value]
+            return [item for item in items if item] or None
+        return None
+
+
+def projection_of(params: Mapping[str, str], resource: ResourceType) -> Projection:
+    return Projection(
+        only=_paths(text_param(params, "attributes"), resource),
+        excluded=_paths(text_param(params, "excludedAttributes"), resource),
+    )
+
+
+def _paths(raw: str | None, resource: ResourceType) -> frozenset[tuple[str, str, str]]:
+    """Parse a comma-separated attribute list into canonical paths. Names we do not have are
+    skipped: asking not to see an attribute we never return is not an error."""
+    paths: set[tuple[str, str, str]] = set()
+    for item in (raw or "").split(","):
+        path = _canonical_path(item.strip(), resource)
+        if path is not None:
+            paths.add(path)
+    return frozenset(paths)
+
+
+def _canonical_path(text: str, resource: ResourceType) -> tuple[str, str, str] | None:
+    if not text:
+        return None
+    urn = None
+    for schema_id in resource.schema_ids:
+        if text.lower().startswith(schema_id.lower() + ":"):
+            urn, text = schema_id, text[len(schema_id) + 1 :]
+            break
+    if text in ALWAYS_RETURNED:
+        return (resource.schema.id, text, "")
+    name, _, sub = text.partition(".")
+    found = resource.find(name, urn)
+    if found is None:
+        return None
+    schema, attribute = found
+    sub_name = ""
+    if sub:
+        sub_attribute = attribute.sub_attribute(sub)
+        if sub_attribute is None:
+            return None
+        sub_name = sub_attribute.name
+    return (schema.id, attribute.name, sub_name)

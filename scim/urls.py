@@ -1,0 +1,43 @@
+"""The Tenant URL is <PUBLIC_BASE_URL>/scim/v2/<organisation public id> (DESIGN §3).
+
+Clients join paths differently (some add a slash to the Tenant URL, some a trailing slash to
+resources), so each route accepts repeated and trailing slashes. Anything else below /scim/
+answers a SCIM 404, never an HTML page.
+"""
+
+from django.urls import re_path
+
+from scim.handlers import unknown_path
+from scim.views.discovery import (
+    NotSupportedView,
+    ResourceTypesView,
+    SchemasView,
+    ServiceProviderConfigView,
+)
+from scim.views.groups import GroupsView, GroupView
+from scim.views.users import UsersView, UserView
+
+app_name = "scim"
+
+TENANT = r"^scim/v2/(?P<organisation_id>[0-9a-f]{20})/+"
+ID = r"(?P<resource_id>[^/]+)"
+
+
+def route(pattern: str, view: object, name: str) -> object:
+    return re_path(TENANT + pattern + r"/*$", view, name=name)  # type: ignore[arg-type]
+
+
+urlpatterns = [
+    route("Users", UsersView.as_view(), "users"),
+    route(f"Users/{ID}", UserView.as_view(), "user"),
+    route("Groups", GroupsView.as_view(), "groups"),
+    route(f"Groups/{ID}", GroupView.as_view(), "group"),
+    route("ServiceProviderConfig", ServiceProviderConfigView.as_view(), "service-provider-config"),
+    route("ResourceTypes", ResourceTypesView.as_view(), "resource-types"),
+    route(r"ResourceTypes/(?P<name>[^/]+)", ResourceTypesView.as_view(), "resource-type"),
+    route("Schemas", SchemasView.as_view(), "schemas"),
+    route(r"Schemas/(?P<urn>[^/]+)", SchemasView.as_view(), "schema"),
+    route("Me", NotSupportedView.as_view(feature="/Me"), "me"),
+    route("Bulk", NotSupportedView.as_view(feature="/Bulk"), "bulk"),
+    re_path(r"^scim(?:/.*)?$", unknown_path, name="unknown"),
+]

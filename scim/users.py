@@ -1,0 +1,177 @@
+"""The SCIM User resource: people as SCIM documents, and documents back into service calls."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts import services
+from accounts.audit import Actor
+from accounts.models import TeamMembership, User
+from accounts.services import ManagerReference, UserFields
+from scim.documents import (
+    as_bool,
+    as_text,
+    get_ci,
+    pick_value,
+    resource_meta,
+    version_of,
+)
+from scim.errors import invalid_value
+from scim.query import Projection
+from scim.schema import CORE_USER, ENTERPRISE_USER, USER
+
+
+def with_relations(people: QuerySet[User], projection: Projection) -> QuerySet[User]:
+    """Fetch what rendering needs in a constant number of queries: the manager in the same
+    query, the teams in one more, and only when the response includes them."""
+    people = people.select_related("manager")
+    if projection.wants(CORE_USER, "groups"):
+        people = people.prefetch_related(
+            Prefetch("memberships", queryset=TeamMembership.objects.select_related("team"))
+        )
+    return people
+
+
+def render(user: User, *, tenant_url: str, projection: Projection) -> dict[str, Any]:
+    location = f"{tenant_url}/Users/{user.public_id}"
+    document: dict[str, Any] = {
+        "schemas": [CORE_USER, ENTERPRISE_USER],
+        "id": str(user.public_id),
+        "externalId": user.external_id,
+        "userName": user.username,
+        "name": _without_empty(
+            {
+                "givenName": user.given_name,
+                "familyName": user.family_name,
+                "formatted": user.full_name,
+            }
+        ),
+        "displayName": user.display_name,
+        "title": user.title,
+        "emails": [{"value": user.email, "type": "work", "primary": True}] if user.email else None,
+        "phoneNumbers": (
+            [{"value": user.phone_number, "type": "work"}] if user.phone_number else None
+        ),
+        "locale": user.locale,
+        "timezone": user.timezone,
+        "active": user.is_active,
+        ENTERPRISE_USER: _without_empty(
+            {
+                "employeeNumber": user.employee_number,
+                "department": user.department,
+                "manager": _manager(user, tenant_url),
+            }
+        ),
+        "meta": resource_meta("User", user.created_at, user.updated_at, location, version_of(user)),
+    }
+    if projection.wants(CORE_USER, "groups"):
+        document["groups"] = [
+            {
+                "value": str(membership.team.public_id),
+                "$ref": f"{tenant_url}/Groups/{membership.team.public_id}",
+                "display": membership.team.display_name,
+            }
+            for membership in user.memberships.all()
+        ] or None
+    return projection.apply(_without_empty(document), USER)
+
+
+def _manager(user: User, tenant_url: str) -> dict[str, str] | None:
+    """Always our id, its URI and the manager's email, whatever the client sent (DESIGN §4)."""
+    manager = user.manager
+    if manager is None:
+        return None
+    return {
+        "value": str(manager.public_id),
+        "$ref": f"{tenant_url}/Users/{manager.public_id}",
+        "displayName": manager.email or manager.username,
+    }
+
+
+def _without_empty(document: dict[str, Any]) -> dict[str, Any]:
+    """SCIM leaves unassigned attributes out rather than sending nulls or empty strings."""
+    return {key: value for key, value in document.items() if value not in (None, "", [], {})}
+
+
+@dataclass
+class UserInput:
+    """A User document turned into what the services take."""
+
+    username: str
+    fields: UserFields = field(default_factory=lambda: UserFields())
+    active: bool | None = None  # None: not said
+    manager: ManagerReference | None = None  # None: the extension did not say
+    ignored: list[str] = field(default_factory=list)
+
+
+def parse(document: dict[str, Any]) -> UserInput:
+    """Read a POST or PUT body (or a patched document). Names are matched ignoring case;
+    attributes we do not store are ignored; ``password`` is ignored (Okta sends a random one)."""
+    username = as_text(get_ci(document, "userName"), "userName")
+    if not username:
+        raise invalid_value('"userName" is required and must not be empty.')
+    name = get_ci(document, "name") or {}
+    if not isinstance(name, dict):
+        raise invalid_value('"name" must be an object with givenName and familyName.')
+    external_id = as_text(get_ci(document, "externalId"), "externalId")
+    fields = UserFields(
+        external_id=external_id or None,
+        email=pick_value(get_ci(document, "emails"), "emails"),
+        given_name=as_text(get_ci(name, "givenName"), "name.givenName"),
+        family_name=as_text(get_ci(name, "familyName"), "name.familyName"),
+        display_name=as_text(get_ci(document, "displayName"), "displayName"),
+        title=as_text(get_ci(document, "title"), "title"),
+        locale=as_text(get_ci(document, "locale"), "locale"),
+        timezone=as_text(get_ci(document, "timezone"), "timezone"),
+        phone_number=pick_value(get_ci(document, "phoneNumbers"), "phoneNumbers"),
+    )
+    active = get_ci(document, "active")
+    user_input = UserInput(
+        username=username,
+        fields=fields,
+        active=None if active is None else as_bool(active, "active"),
+    )
+    enterprise = get_ci(document, ENTERPRISE_USER)
+    if enterprise is not None:
+        if not isinstance(enterprise, dict):
+            raise invalid_value(f'"{ENTERPRISE_USER}" must be an object.')
+        fields["employee_number"] = as_text(get_ci(enterprise, "employeeNumber"), "employeeNumber")
+        fields["department"] = as_text(get_ci(enterprise, "department"), "department")
+        user_input.manager = manager_reference(get_ci(enterprise, "manager"))
+    return user_input
+
+
+def manager_reference(value: Any) -> ManagerReference:
+    """Okta sends {"value", "displayName"}; Entra may send the id as a bare string."""
+    if value is None or value == "":
+        return ManagerReference()
+    if isinstance(value, str):
+        return ManagerReference(value=value)
+    if not isinstance(value, dict):
+        raise invalid_value('"manager" must be an object with "value" and "displayName".')
+    return ManagerReference(
+        value=as_text(get_ci(value, "value"), "manager.value"),
+        display_name=as_text(get_ci(value, "displayName"), "manager.displayName"),
+    )
+
+
+def apply(user: User, user_input: UserInput, *, actor: Actor, touch_manager: bool) -> User:
+    """Make ``user`` what the document says, through the services (the caller holds the
+    transaction, so a refusal anywhere changes nothing)."""
+    services.user_update(user=user, actor=actor, username=user_input.username, **user_input.fields)
+    if user_input.active is False:
+        services.user_deactivate(user=user, actor=actor)
+    elif user_input.active is True:
+        services.user_reactivate(user=user, actor=actor)
+    if touch_manager:
+        services.user_set_manager_reference(
+            user=user, actor=actor, reference=user_input.manager or ManagerReference()
+        )
+    return user
+
+
+def manager_part(document: dict[str, Any]) -> Any:
+    """The manager as a document states it, to tell whether a PATCH touched it."""
+    enterprise = get_ci(document, ENTERPRISE_USER)
+    return get_ci(enterprise, "manager") if isinstance(enterprise, dict) else None

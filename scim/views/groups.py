@@ -1,0 +1,152 @@
+"""/Groups: teams pushed from Okta and Entra, and their members (RFC 7644 §3; DESIGN §5)."""
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts import services
+from accounts.models import Team, User
+from scim import filters, groups, patch
+from scim.api import ScimView
+from scim.documents import list_response, version_of
+from scim.errors import not_found
+from scim.query import Projection, page_of, projection_of, text_param
+from scim.schema import CORE_GROUP, GROUP
+
+FULL = Projection()
+
+
+class GroupsView(ScimView):
+    resource_type = "Group"
+
+    def get(self, request: Request, organisation_id: str) -> Response:
+        params = request.query_params
+        text = text_param(params, "filter")
+        teams = Team.objects.filter(organisation=self.organisation)
+        if text:
+            teams = teams.filter(filters.group_filter(text))
+        page = page_of(params)
+        projection = projection_of(params, GROUP)
+        total = teams.count()
+        rows: list[Team] = []
+        if page.count:
+            ordering = filters.group_ordering(
+                text_param(params, "sortBy"), text_param(params, "sortOrder")
+            )
+            rows = list(teams.order_by(*ordering)[page.offset : page.offset + page.count])
+        members = groups.members_of(rows) if projection.wants(CORE_GROUP, "members") else {}
+        resources = [self.render(team, members.get(team.pk), projection) for team in rows]
+        return Response(list_response(resources, total=total, start_index=page.start_index))
+
+    def post(self, request: Request, organisation_id: str) -> Response:
+        group_input = groups.parse(self.body(request))
+        self.target.label = group_input.display_name
+        with transaction.atomic():
+            people = groups.resolve(self.organisation, group_input.member_ids or [])
+            team = services.team_create(
+                organisation=self.organisation,
+                actor=self.actor,
+                display_name=group_input.display_name,
+                external_id=group_input.external_id,
+                members=list(people.values()),
+            )
+        self.target.resource_id = str(team.public_id)
+        response = self._answer(team.pk, status=201)
+        response["Location"] = f"{self.tenant_url()}/Groups/{team.public_id}"
+        return response
+
+    def render(self, team: Team, members: Any, projection: Projection) -> dict[str, Any]:
+        return groups.render(team, members, tenant_url=self.tenant_url(), projection=projection)
+
+    def _answer(self, pk: int, status: int = 200) -> Response:
+        team = Team.objects.get(pk=pk)
+        members = groups.members_of([team]).get(team.pk)
+        return Response(
+            self.render(team, members, FULL), status=status, headers={"ETag": version_of(team)}
+        )
+
+
+class GroupView(GroupsView):
+    def get(self, request: Request, organisation_id: str, resource_id: str) -> Response:  # type: ignore[override]
+        projection = projection_of(request.query_params, GROUP)
+        team = self._find(resource_id, self._teams())
+        version = version_of(team)
+        if self.not_modified(request, version):
+            return Response(status=304, headers={"ETag": version})
+        wants_members = projection.wants(CORE_GROUP, "members")
+        members = groups.members_of([team]).get(team.pk) if wants_members else None
+        return Response(self.render(team, members, projection), headers={"ETag": version})
+
+    def put(self, request: Request, organisation_id: str, resource_id: str) -> Response:
+        """Okta's App Integration Wizard apps push every change, memberships included, as PUT."""
+        group_input = groups.parse(self.body(request))
+        with transaction.atomic():
+            team = self._for_update(request, resource_id)
+            people = groups.resolve(self.organisation, group_input.member_ids or [])
+            services.team_update(
+                team=team,
+                actor=self.actor,
+                display_name=group_input.display_name,
+                external_id=group_input.external_id,
+            )
+            self._set_members(team, list(people.values()))
+        return self._answer(team.pk)
+
+    def patch(self, request: Request, organisation_id: str, resource_id: str) -> Response:
+        operations = patch.parse_patch(self.body(request))
+        changes = patch.group_patch(operations)
+        with transaction.atomic():
+            team = self._for_update(request, resource_id)
+            people = groups.resolve(
+                self.organisation, [i for _, ids in changes.member_steps for i in ids]
+            )
+            team_changes: dict[str, Any] = {}
+            if changes.display_name is not patch.UNSET:
+                team_changes["display_name"] = changes.display_name
+            if changes.external_id is not patch.UNSET:
+                team_changes["external_id"] = changes.external_id
+            if team_changes:
+                services.team_update(team=team, actor=self.actor, **team_changes)
+            for step, ids in changes.member_steps:
+                users = [people[i] for i in ids]
+                if step == "add":
+                    services.team_add_members(team=team, actor=self.actor, users=users)
+                elif step == "remove":
+                    services.team_remove_members(team=team, actor=self.actor, users=users)
+                else:
+                    self._set_members(team, users)
+        return Response(status=204)
+
+    def delete(self, request: Request, organisation_id: str, resource_id: str) -> Response:
+        with transaction.atomic():
+            team = self._for_update(request, resource_id)
+            services.team_delete(team=team, actor=self.actor)
+        return Response(status=204)
+
+    def _set_members(self, team: Team, users: list[User]) -> None:
+        """A full member list from SCIM speaks for the people SCIM can see: members who are
+        deleted (hidden from SCIM) keep their membership for when they are revived."""
+        hidden = list(team.members.filter(deleted_at__isnull=False))
+        services.team_set_members(team=team, actor=self.actor, users=[*users, *hidden])
+
+    def _teams(self) -> Any:
+        return Team.objects.filter(organisation=self.organisation)
+
+    def _find(self, resource_id: str, teams: Any) -> Team:
+        try:
+            public_id = uuid.UUID(resource_id)
+        except ValueError:
+            public_id = None
+        team = teams.filter(public_id=public_id).first() if public_id else None
+        if team is None:
+            raise not_found(f'No group with id "{resource_id[:64]}" in this organisation.')
+        self.target.resource_id, self.target.label = str(team.public_id), team.display_name
+        return team
+
+    def _for_update(self, request: Request, resource_id: str) -> Team:
+        team = self._find(resource_id, self._teams().select_for_update())
+        self.check_if_match(request, version_of(team))
+        return team
