@@ -150,6 +150,7 @@ def user_create(
     """Create a person. Raises UserConflict when the userName or externalId is taken (active,
     inactive or deleted: the caller decides whether to revive the existing row)."""
     user = User(organisation=organisation, username=username, **fields)
+    user.updated_at = user.created_at
     user.set_password(password)  # None gives an unusable password: SSO-only
     if not active:
         user.is_active, user.deactivated_at = False, timezone.now()
@@ -430,6 +431,7 @@ def team_create(
     members: Collection[User] = (),
 ) -> Team:
     team = Team(organisation=organisation, display_name=display_name, external_id=external_id)
+    team.updated_at = team.created_at
     _validate(team)
     _refuse_team_name_taken(team)
     try:

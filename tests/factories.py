@@ -60,3 +60,11 @@ def staff(username: str = "support") -> User:
     return services.staff_create(
         username=username, password=PASSWORD, email=f"{username}@auzlearn.test"
     )
+
+
+def many_users(org: Organisation, n: int, prefix: str = "bulk") -> list[User]:
+    """Many people in one insert, for query-count tests; reloaded so they carry primary keys."""
+    created = User.objects.bulk_create(
+        [User(organisation=org, username=f"{prefix}{i}@{org.slug}.test") for i in range(n)]
+    )
+    return list(User.objects.filter(organisation=org, username__in=[u.username for u in created]))
