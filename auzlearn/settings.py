@@ -86,7 +86,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # Only the SCIM API uses DRF; its errors are SCIM Error documents.
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, object] = {
     "EXCEPTION_HANDLER": "scim.handlers.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],

@@ -3,6 +3,7 @@ type, conditional requests, and the request log."""
 
 import logging
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -40,9 +41,9 @@ class AlwaysScim(BaseContentNegotiation):
         return next((p for p in parsers if p.media_type == content_type), None)
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
-        return renderers[0], SCIM_MEDIA_TYPE
+        return next(iter(renderers)), SCIM_MEDIA_TYPE
 
 
 class ScimView(APIView):
@@ -60,7 +61,8 @@ class ScimView(APIView):
         self.started = time.monotonic()
         self.target = activity.Target(resource_type=self.resource_type)
         super().initial(request, *args, **kwargs)  # authenticates: a bad key stops here
-        key: ScimKey = request.auth
+        key = request.auth
+        assert isinstance(key, ScimKey)  # ScimKeyAuthentication put it there
         # A valid key of another organisation gets exactly the answer a wrong key gets.
         if key.organisation.public_id != kwargs.get("organisation_id"):
             raise AuthenticationFailed(BAD_KEY)
@@ -158,4 +160,3 @@ def _parsed_body(request: Request) -> Any:
         return request.data
     except Exception:  # unparseable bodies are explained by the error itself
         return None
-

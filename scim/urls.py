@@ -5,7 +5,10 @@ resources), so each route accepts repeated and trailing slashes. Anything else b
 answers a SCIM 404, never an HTML page.
 """
 
-from django.urls import re_path
+from collections.abc import Callable
+
+from django.http import HttpResponseBase
+from django.urls import URLPattern, re_path
 
 from scim.handlers import unknown_path
 from scim.views.discovery import (
@@ -23,8 +26,8 @@ TENANT = r"^scim/v2/(?P<organisation_id>[0-9a-f]{20})/+"
 ID = r"(?P<resource_id>[^/]+)"
 
 
-def route(pattern: str, view: object, name: str) -> object:
-    return re_path(TENANT + pattern + r"/*$", view, name=name)  # type: ignore[arg-type]
+def route(pattern: str, view: Callable[..., HttpResponseBase], name: str) -> URLPattern:
+    return re_path(TENANT + pattern + r"/*$", view, name=name)
 
 
 urlpatterns = [

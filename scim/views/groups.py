@@ -8,6 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import services
+from django.db.models import QuerySet
+
 from accounts.models import Team, User
 from scim import filters, groups, patch
 from scim.api import ScimView
@@ -132,10 +134,10 @@ class GroupView(GroupsView):
         hidden = list(team.members.filter(deleted_at__isnull=False))
         services.team_set_members(team=team, actor=self.actor, users=[*users, *hidden])
 
-    def _teams(self) -> Any:
+    def _teams(self) -> QuerySet[Team]:
         return Team.objects.filter(organisation=self.organisation)
 
-    def _find(self, resource_id: str, teams: Any) -> Team:
+    def _find(self, resource_id: str, teams: QuerySet[Team]) -> Team:
         try:
             public_id = uuid.UUID(resource_id)
         except ValueError:

@@ -9,7 +9,9 @@ from rest_framework.response import Response
 
 from accounts import services
 from accounts.errors import UserConflict
-from accounts.models import User
+from django.db.models import QuerySet
+
+from accounts.models import User, UserQuerySet
 from scim import filters, patch, users
 from scim.api import ScimView
 from scim.documents import list_response, version_of
@@ -136,10 +138,10 @@ class UserView(UsersView):
             services.user_delete(user=user, actor=self.actor)
         return Response(status=204)
 
-    def _people(self) -> Any:
+    def _people(self) -> UserQuerySet:
         return User.objects.for_organisation(self.organisation).not_deleted()
 
-    def _find(self, resource_id: str, people: Any) -> User:
+    def _find(self, resource_id: str, people: QuerySet[User]) -> User:
         """The user, or a SCIM 404 for anything else: malformed ids, deleted users and other
         organisations' users alike."""
         try:

@@ -42,11 +42,11 @@ class ScimClient:
         **headers: str,
     ) -> Any:
         auth = f"Bearer {self.key}" if authorization is None else authorization
-        extra = {"HTTP_AUTHORIZATION": auth, "HTTP_USER_AGENT": self.user_agent}
-        extra.update({f"HTTP_{name.upper()}": value for name, value in headers.items()})
+        sent = {"Authorization": auth, "User-Agent": self.user_agent}
+        sent.update({name.replace("_", "-"): value for name, value in headers.items()})
         data = raw if raw is not None else (json.dumps(body) if body is not None else "")
         url = path if path.startswith("/") else f"{self.base}/{path}"
-        return self.client.generic(method, url, data, content_type=content_type, **extra)
+        return self.client.generic(method, url, data, content_type=content_type, headers=sent)
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.request("GET", path, **kwargs)
@@ -65,7 +65,9 @@ class ScimClient:
 
 
 def scim_client_for(organisation: Organisation, user_agent: str = OKTA_AGENT) -> ScimClient:
-    services.organisation_update(organisation=organisation, actor=factories.SYSTEM, scim_enabled=True)
+    services.organisation_update(
+        organisation=organisation, actor=factories.SYSTEM, scim_enabled=True
+    )
     issued = keys.issue(organisation=organisation, actor=factories.SYSTEM, created_by=None)
     return ScimClient(Client(), organisation, issued.secret, user_agent)
 
@@ -92,7 +94,7 @@ def assert_scim_error(response: Any, status: int, scim_type: str | None = None) 
     """The response is a SCIM Error document with this status, and no stack trace."""
     assert response.status_code == status, response.content
     assert response["Content-Type"].startswith(SCIM_TYPE)
-    document = response.json()
+    document: dict[str, Any] = response.json()
     assert document["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
     assert document["status"] == str(status)
     assert document["detail"]

@@ -83,7 +83,11 @@ def test_okta_removes_one_member_with_a_value_filter(scim, org, people):
 def test_entra_remove_with_a_value_list_removes_exactly_those(entra, org, people):
     team = factories.team(org, "Sales", members=people)
     body = patch(
-        {"op": "Remove", "path": "members", "value": [{"$ref": None, "value": str(people[0].public_id)}]}
+        {
+            "op": "Remove",
+            "path": "members",
+            "value": [{"$ref": None, "value": str(people[0].public_id)}],
+        }
     )
     assert entra.patch(f"Groups/{team.public_id}", body).status_code == 204
     assert member_ids(team) == {str(people[1].public_id), str(people[2].public_id)}
@@ -93,7 +97,11 @@ def test_entra_remove_with_a_value_list_removes_exactly_those(entra, org, people
 def test_entra_add_member_and_rename(entra, org, people):
     team = factories.team(org, "Sales")
     body = patch(
-        {"op": "Add", "path": "members", "value": [{"$ref": None, "value": str(people[2].public_id)}]},
+        {
+            "op": "Add",
+            "path": "members",
+            "value": [{"$ref": None, "value": str(people[2].public_id)}],
+        },
         {"op": "Replace", "path": "displayName", "value": "Sales UK"},
     )
     assert entra.patch(f"Groups/{team.public_id}", body).status_code == 204

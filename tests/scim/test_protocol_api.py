@@ -189,7 +189,11 @@ def test_resource_types_and_schemas(scim):
 def test_each_request_is_logged_for_its_organisation_without_secrets(scim, org):
     scim.post(
         "Users",
-        {"userName": "jane@acme.test", "password": "s3cret-pass", "emails": [{"value": "jane@acme.test"}]},
+        {
+            "userName": "jane@acme.test",
+            "password": "s3cret-pass",
+            "emails": [{"value": "jane@acme.test"}],
+        },
     )
     entry = ScimRequest.objects.get(organisation=org, method="POST")
     assert entry.status == 201 and entry.outcome == "succeeded"

@@ -167,7 +167,8 @@ def test_get_user_returns_the_whole_document(scim, org):
 
 
 @pytest.mark.parametrize(
-    "resource_id", ["010101001010101011001010101011", "not-a-uuid", "6d4c0c3a-9e4f-4f2f-8d0e-7fd8a1b9f0a3"]
+    "resource_id",
+    ["010101001010101011001010101011", "not-a-uuid", "6d4c0c3a-9e4f-4f2f-8d0e-7fd8a1b9f0a3"],
 )
 def test_unknown_or_malformed_id_is_a_scim_404(scim, resource_id):
     assert_scim_error(scim.get(f"Users/{resource_id}"), 404)
@@ -278,7 +279,9 @@ def test_post_revives_a_deleted_user_with_teams_and_history(scim, org, learner):
     learner.refresh_from_db()
     assert learner.is_active and not learner.is_deleted
     assert list(team.members.all()) == [learner]
-    assert AuditEvent.objects.filter(target_id=str(learner.public_id), action="user.revive").exists()
+    assert AuditEvent.objects.filter(
+        target_id=str(learner.public_id), action="user.revive"
+    ).exists()
 
 
 def test_post_without_username_is_400(scim):
@@ -360,7 +363,13 @@ def test_manager_cycle_is_400_and_changes_nothing(scim, org):
     boss = factories.user(org, "boss@acme.test")
     report = factories.user(org, "report@acme.test")
     services.user_set_manager(user=report, actor=factories.SYSTEM, manager=boss)
-    body = patch({"op": "replace", "path": f"{ENTERPRISE}:manager", "value": {"value": str(report.public_id)}})
+    body = patch(
+        {
+            "op": "replace",
+            "path": f"{ENTERPRISE}:manager",
+            "value": {"value": str(report.public_id)},
+        }
+    )
     assert_scim_error(scim.patch(f"Users/{boss.public_id}", body), 400, "invalidValue")
     boss.refresh_from_db()
     assert boss.manager is None
@@ -412,7 +421,9 @@ def test_aiw_put_only_lifecycle(scim, org):
 
 def test_put_clears_attributes_it_leaves_out(scim, org):
     user = factories.user(org, "jane@acme.test", title="Engineer", given_name="Jane")
-    response = scim.put(f"Users/{user.public_id}", {"schemas": [CORE], "userName": "jane@acme.test"})
+    response = scim.put(
+        f"Users/{user.public_id}", {"schemas": [CORE], "userName": "jane@acme.test"}
+    )
     assert response.status_code == 200
     user.refresh_from_db()
     assert user.title == "" and user.given_name == ""
