@@ -133,7 +133,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     department = models.CharField(max_length=255, blank=True)
     employee_number = models.CharField(max_length=100, blank=True)
     phone_number = models.CharField(max_length=50, blank=True)
-    locale = models.CharField(max_length=35, blank=True)
+    locale = models.CharField(max_length=64, blank=True)
     timezone = models.CharField(max_length=64, blank=True)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.LEARNER)
 

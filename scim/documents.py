@@ -78,7 +78,9 @@ def _timestamp(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def list_response(resources: list[dict[str, Any]], *, total: int, start_index: int) -> dict[str, Any]:
+def list_response(
+    resources: list[dict[str, Any]], *, total: int, start_index: int
+) -> dict[str, Any]:
     return {
         "schemas": [LIST_RESPONSE],
         "totalResults": total,

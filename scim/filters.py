@@ -13,23 +13,30 @@ Semantics worth knowing (RFC 7644 leaves them to the service provider):
   values; ``ne`` is exactly ``not (… eq …)``, so it also matches people who have no value at all.
   ``attr eq null`` means "attr is absent" and ``attr ne null`` means "attr is present".
 - ``pr`` means present and non-empty; ``active pr`` is true for everyone (false is a value).
-- Ids are UUIDs. A value that is not one matches nothing with ``eq`` and everything with ``ne``:
-  Entra's connection test filters on a random value and expects an empty list, not an error.
-- A dateTime literal stands for the interval its precision names: "2024-05-01T12:00:00Z" is the
-  whole second, so ``eq`` finds a timestamp we emitted at that precision and ``gt`` starts after it.
+- Strings compare ignoring case unless /Schemas says caseExact (id, externalId, meta.resourceType).
+  A string attribute compared with a number or a boolean is an invalidFilter.
+- Ids are UUIDs, compared as UUIDs (so in any letter case). A value that is not one matches
+  nothing with ``eq`` and everything with ``ne``: Entra's connection test filters on a random
+  value and expects an empty list, not an error. ``gt``/``lt`` on ids mean nothing and are refused.
+- dateTime values compare as instants (offsets honoured; no offset means UTC), to the
+  microsecond we store and emit: ``meta.lastModified gt "<a value we emitted>"`` never misses a
+  later change, which is what incremental imports rely on.
 - Outside brackets a sub-attribute of a multi-valued attribute means "any value":
   ``groups.value eq "x"`` is "in team x", and ``groups.value ne "x"`` is "not in team x". Inside
   brackets every condition must hold for the same value: ``members[value eq "a" and display
   eq "b"]`` is one membership row matching both.
 - Deleted users are not shown as members by SCIM, so ``members`` filters ignore them. (The caller
   excludes deleted users from the Users endpoint itself.)
+- sortBy takes single-valued attributes of the resource's own row (and emails/phoneNumbers, whose
+  one value is the primary one); people without a value sort last ascending and first
+  descending (§3.4.2.3), and the immutable pk always breaks ties.
 """
 
 import datetime as dt
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -80,7 +87,7 @@ SUBSTRING_OPS = frozenset({Op.co, Op.sw, Op.ew})
 
 class Kind(Enum):
     STRING = "string"
-    ID = "id"  # a UUIDField, compared as the string we emit
+    ID = "id"  # a UUIDField: a string in SCIM, compared as a UUID
     BOOLEAN = "boolean"
     DATETIME = "dateTime"
 
@@ -93,8 +100,11 @@ class Column:
     path: str
     kind: Kind = Kind.STRING
     case_exact: bool = False
-    # NOT NULL and never "": presence needs no condition, and nothing can make SQL say NULL.
+    # NOT NULL and never "": presence needs no condition.
     always_present: bool = False
+    # NULL when absent (else "" is): presence says IS NOT NULL, which also keeps every
+    # condition on the column two-valued under NOT.
+    nullable: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,8 +124,9 @@ class Unfilterable:
 
 @dataclass(frozen=True)
 class Complex:
-    """An attribute with sub-attributes. A condition on its sub-attributes is built over
-    ``rows`` and turned into a condition on the resource by ``lift``."""
+    """An attribute with sub-attributes. A condition on one of its values is built over the
+    rows that hold them (the resource's own row, memberships, the manager's row) and turned
+    into a condition on the resource by ``lift``."""
 
     sub_attributes: Mapping[str, "Target"]
     lift: Callable[[Q], Q]
@@ -132,8 +143,9 @@ def _same_row(q: Q) -> Q:
 
 
 def _in_teams(q: Q) -> Q:
-    # One subquery over memberships with the whole condition applied to each membership row:
-    # "the same value" for brackets, and no join, so no duplicate rows and no DISTINCT.
+    # One subquery over memberships with the whole condition applied to each membership row
+    # ("the same value" for brackets), and no join in the outer query, so no duplicate rows
+    # and no DISTINCT.
     return Q(pk__in=TeamMembership.objects.filter(q).values("user_id"))
 
 
@@ -145,6 +157,8 @@ def _with_members(q: Q) -> Q:
 def _with_manager(q: Q) -> Q:
     # The explicit IS NOT NULL keeps the condition two-valued: "manager_id IN (…)" is NULL for
     # people without a manager, and NOT NULL would drop them from "not (manager.value eq …)".
+    if q == ALWAYS:
+        return Q(manager__isnull=False)
     return Q(manager__isnull=False, manager__in=User.objects.filter(q).values("pk"))
 
 
@@ -152,7 +166,7 @@ def _one_value(column: str) -> Callable[[Q], Q]:
     """emails and phoneNumbers: we keep one work value in a column; it exists iff non-empty."""
 
     def lift(q: Q) -> Q:
-        return ~Q(**{column: ""}) & q
+        return _both(~Q(**{column: ""}), q)
 
     return lift
 
@@ -175,7 +189,6 @@ def _work_value(column: str) -> Complex:
         {
             "value": Column(column),
             "type": Constant("work"),
-            "primary": Constant(True),
         },
         _one_value(column),
         multi_valued=True,
@@ -183,7 +196,7 @@ def _work_value(column: str) -> Complex:
 
 
 ID = Column("public_id", Kind.ID, case_exact=True, always_present=True)
-EXTERNAL_ID = Column("external_id", case_exact=True)
+EXTERNAL_ID = Column("external_id", case_exact=True, nullable=True)
 
 # Keyed by the canonical names of scim.schema, which does the case-insensitive lookup.
 USER_ATTRIBUTES: Mapping[str, Target] = {
@@ -195,7 +208,6 @@ USER_ATTRIBUTES: Mapping[str, Target] = {
         {
             "givenName": Column("given_name"),
             "familyName": Column("family_name"),
-            "formatted": Unfilterable("filter on name.givenName or name.familyName instead"),
         },
         _same_row,
     ),
@@ -239,7 +251,6 @@ GROUP_ATTRIBUTES: Mapping[str, Target] = {
     "members": Complex(
         {
             "value": Column("user__public_id", Kind.ID, case_exact=True, always_present=True),
-            "display": Column("user__username", always_present=True),
             "type": Constant("User"),
             "$ref": Unfilterable("filter on members.value instead"),
         },
@@ -319,9 +330,35 @@ class _Resolved:
     label: str  # the canonical name, for messages: "name.givenName"
     target: Target
     # Set when a sub-attribute is named from the resource ("emails.value"): the complex
-    # attribute through which the condition must be lifted.
+    # attribute through which a condition on it becomes a condition on the resource.
     via: Complex | None = None
-    attribute: schema.Attribute | None = field(default=None, compare=False)
+    attribute: schema.Attribute | None = None  # what scim.schema says about it
+
+
+def _resolve_attribute(resource: Resource, path: AttrPath) -> _Resolved | None:
+    """An attribute path named from the resource, or None if /Schemas has no such attribute."""
+    resource_type = resource.type
+    urn = path.uri
+    # The common attributes (id, externalId, meta) belong to no schema, but a client may
+    # still qualify them with the core schema's URN.
+    if urn is not None and resource_type.schema_for(urn) is resource_type.schema:
+        urn = None
+    found = resource_type.find(path.attr, urn)
+    if found is None:
+        return None
+    attribute = found[1]
+    target = resource.attributes.get(attribute.name, Unfilterable())
+    if path.sub_attr is None:
+        return _Resolved(attribute.name, target, attribute=attribute)
+    sub = attribute.sub_attribute(path.sub_attr)
+    if sub is None or not isinstance(target, Complex):
+        return None
+    return _Resolved(
+        f"{attribute.name}.{sub.name}",
+        target.sub_attributes.get(sub.name, Unfilterable()),
+        via=target,
+        attribute=sub,
+    )
 
 
 class _Translator:
@@ -354,32 +391,10 @@ class _Translator:
     def _resolve(self, path: AttrPath, scope: _Scope) -> _Resolved:
         if scope.target is not None:
             return self._resolve_in_brackets(path, scope)
-        found = self._find(path)
-        if found is None:
+        resolved = _resolve_attribute(self.resource, path)
+        if resolved is None:
             raise invalid_filter(f'Unknown attribute "{path}" in filter.')
-        attribute = found
-        target = self.resource.attributes.get(attribute.name, Unfilterable())
-        if path.sub_attr is None:
-            return _Resolved(attribute.name, target, attribute=attribute)
-        sub = attribute.sub_attribute(path.sub_attr)
-        if sub is None or not isinstance(target, Complex):
-            raise invalid_filter(f'Unknown attribute "{path}" in filter.')
-        return _Resolved(
-            f"{attribute.name}.{sub.name}",
-            target.sub_attributes.get(sub.name, Unfilterable()),
-            via=target,
-            attribute=sub,
-        )
-
-    def _find(self, path: AttrPath) -> schema.Attribute | None:
-        resource_type = self.resource.type
-        urn = path.uri
-        # The common attributes (id, externalId, meta) belong to no schema, but a client may
-        # still qualify them with the core schema's URN.
-        if urn is not None and resource_type.schema_for(urn) is resource_type.schema:
-            urn = None
-        found = resource_type.find(path.attr, urn)
-        return found[1] if found else None
+        return resolved
 
     def _resolve_in_brackets(self, path: AttrPath, scope: _Scope) -> _Resolved:
         assert scope.attribute is not None and scope.target is not None
@@ -417,7 +432,7 @@ class _Translator:
         if isinstance(target, Complex):
             # "emails pr", "manager pr": some value has some sub-attribute we know of.
             parts = [
-                self._present(_Resolved(f"{resolved.label}.{name}", sub))
+                _present(f"{resolved.label}.{name}", sub)
                 for name, sub in target.sub_attributes.items()
                 if not isinstance(sub, Unfilterable)
             ]
@@ -450,6 +465,15 @@ class _Translator:
         return lift(_compare(resolved.label, resolved.target, op, value))
 
 
+def _both(first: Q, second: Q) -> Q:
+    """first AND second, leaving out a condition that is always true (readable SQL)."""
+    if first == ALWAYS:
+        return second
+    if second == ALWAYS:
+        return first
+    return first & second
+
+
 def _any(parts: list[Q]) -> Q:
     if not parts or ALWAYS in parts:
         return ALWAYS
@@ -470,7 +494,8 @@ def _present(label: str, target: Target) -> Q:
     assert isinstance(target, Column)
     if target.always_present:
         return ALWAYS
-    return Q(**{f"{target.path}__isnull": False}) & ~Q(**{target.path: ""})
+    present = ~Q(**{target.path: ""})
+    return Q(**{f"{target.path}__isnull": False}) & present if target.nullable else present
 
 
 def _compare(label: str, target: Target, op: Op, value: Any) -> Q:
@@ -505,8 +530,8 @@ def _compare(label: str, target: Target, op: Op, value: Any) -> Q:
     if op in SUBSTRING_OPS and value == "":
         return present  # every present value contains the empty string
     if target.case_exact:
-        return present & _compare_exact(target.path, op, value)
-    return present & _compare_ignoring_case(target.path, op, value)
+        return _both(present, _compare_exact(target.path, op, value))
+    return _both(present, _compare_ignoring_case(target.path, op, value))
 
 
 def _compare_ignoring_case(path: str, op: Op, value: str) -> Q:
@@ -604,20 +629,11 @@ def _compare_datetime(label: str, path: str, op: Op, value: Any) -> Q:
         raise invalid_filter(
             f'"{label}" is a date and time: use eq, ne, gt, ge, lt, le or pr, not {op.value}.'
         )
-    start, end = _instant(label, value)
-    # The value names an interval [start, end) as wide as its precision.
-    if op == Op.eq:
-        return Q(**{f"{path}__gte": start, f"{path}__lt": end})
-    if op == Op.gt:
-        return Q(**{f"{path}__gte": end})
-    if op == Op.ge:
-        return Q(**{f"{path}__gte": start})
-    if op == Op.lt:
-        return Q(**{f"{path}__lt": start})
-    return Q(**{f"{path}__lt": end})  # le
+    lookup = {Op.eq: "exact", Op.gt: "gt", Op.ge: "gte", Op.lt: "lt", Op.le: "lte"}[op]
+    return Q(**{f"{path}__{lookup}": _moment(label, value)})
 
 
-def _instant(label: str, value: Any) -> tuple[dt.datetime, dt.datetime]:
+def _moment(label: str, value: Any) -> dt.datetime:
     problem = invalid_filter(
         f'"{label}" expects a date and time like "2024-05-01T12:00:00Z", not {_literal(value)}.'
     )
@@ -627,22 +643,24 @@ def _instant(label: str, value: Any) -> tuple[dt.datetime, dt.datetime]:
     match = _DATETIME.fullmatch(text)
     if match is None:
         raise problem
-    digits = len(match["fraction"] or "")
-    if digits:
-        width = dt.timedelta(microseconds=10 ** (6 - min(digits, 6)))
-        text = text.replace(match["fraction"], match["fraction"][:6].ljust(6, "0"), 1)
-    else:
-        width = dt.timedelta(seconds=1 if match["seconds"] else 60)
+    fraction = match["fraction"] or ""
+    if fraction:
+        # Parse without the fraction (fromisoformat takes at most six digits) and add back
+        # the microseconds; the database keeps no more than those.
+        start, end = match.span("fraction")
+        text = text[: start - 1] + text[end:]
     try:
-        moment = dt.datetime.fromisoformat(text.replace(",", ".", 1))
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.UTC)  # RFC 7643 §2.3.5 wants an offset; be kind
-        # Normalised here, where an overflow (year 1 with a positive offset) is our error
-        # rather than the database adapter's 500.
-        moment = moment.astimezone(dt.UTC)
-        return moment, moment + width
-    except (ValueError, OverflowError):
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:  # month 13, hour 25…
         raise problem from None
+    moment += dt.timedelta(microseconds=int(fraction[:6].ljust(6, "0")))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)  # RFC 7643 §2.3.5 wants an offset; be kind
+    # Normalised here, where an overflow is our error rather than the database adapter's 500.
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:  # before year 1 in UTC, e.g. "0001-01-01T00:00:00+05:00"
+        raise invalid_filter(f'"{label}": {_literal(value)} is out of range.') from None
 
 
 def _literal(value: Any) -> str:
@@ -679,18 +697,15 @@ def _ordering(
     if sort_by is None or not sort_by.strip():
         return ["pk"]
     column = _sort_column(resource, sort_by.strip())
-    expression = F(column.path) if column.case_exact else Lower(column.path)
-    if not column.always_present and column.kind is Kind.STRING:
-        expression = Lower(NullIf(column.path, Value("")))
-        if column.case_exact:
-            expression = NullIf(column.path, Value(""))
+    expression: Any = F(column.path)
+    if not column.always_present:
+        expression = NullIf(column.path, Value(""))  # "" is absent, like NULL
+    if column.kind is Kind.STRING and not column.case_exact:
+        expression = Lower(expression)
     # RFC 7644 §3.4.2.3: resources without a value come last ascending and first descending.
-    if column.kind in (Kind.STRING, Kind.ID) and not column.case_exact:
-        pass
-    order = (
-        expression.desc(nulls_first=True) if descending else expression.asc(nulls_last=True)
-    )
-    return [order, "pk"]
+    if descending:
+        return [expression.desc(nulls_first=True), "pk"]
+    return [expression.asc(nulls_last=True), "pk"]
 
 
 def _descending(sort_order: str | None) -> bool:
@@ -711,17 +726,14 @@ def _sort_column(resource: Resource, sort_by: str) -> Column:
         path = None
     if not isinstance(path, AttrPath):
         raise invalid_value(f'sortBy must name one attribute, e.g. "userName", not "{sort_by}".')
-    try:
-        resolved = _Translator(resource)._resolve(path, _Scope())
-    except ScimError:
-        raise invalid_value(f'Unknown attribute "{sort_by}" in sortBy.') from None
-    target = resolved.target
-    if isinstance(target, Complex) and target.multi_valued:
+    resolved = _resolve_attribute(resource, path)
+    if resolved is None:
+        raise invalid_value(f'Unknown attribute "{sort_by}" in sortBy.')
+    label, target, via = resolved.label, resolved.target, resolved.via
+    if isinstance(target, Complex) and target.multi_valued and "value" in target.sub_attributes:
         # RFC 7644 §3.4.2.3: a multi-valued attribute sorts by its (primary) value.
-        target = target.sub_attributes.get("value", target)
-        resolved = _Resolved(f"{resolved.label}.value", target, via=resolved.target)
-    sortable = isinstance(target, Column) and (resolved.via is None or resolved.via.same_row)
-    if not sortable:
-        raise invalid_value(f'"{resolved.label}" cannot be used to sort.')
-    assert isinstance(target, Column)
+        via = target
+        label, target = f"{label}.value", target.sub_attributes["value"]
+    if not isinstance(target, Column) or (via is not None and not via.same_row):
+        raise invalid_value(f'"{label}" cannot be used to sort.')
     return target

@@ -14,34 +14,34 @@ from scim.schema import CORE_GROUP, GROUP
 
 MAX_MEMBERS_PER_REQUEST = 10_000
 
-Member = tuple[uuid.UUID, str]  # a member's public id and userName
 
-
-def members_of(teams: Iterable[Team]) -> dict[int, list[Member]]:
+def members_of(teams: Iterable[Team]) -> dict[int, list[uuid.UUID]]:
     """Every team's members in one query, whatever their number. Deleted people keep their
     membership (it comes back when they are revived) but SCIM does not show them."""
-    by_team: dict[int, list[Member]] = defaultdict(list)
+    by_team: dict[int, list[uuid.UUID]] = defaultdict(list)
     rows = (
         TeamMembership.objects.filter(
             team__in=[team.pk for team in teams], user__deleted_at__isnull=True
         )
         .order_by("user_id")
-        .values_list("team_id", "user__public_id", "user__username")
+        .values_list("team_id", "user__public_id")
     )
-    for team_id, public_id, username in rows:
-        by_team[team_id].append((public_id, username))
+    for team_id, public_id in rows:
+        by_team[team_id].append(public_id)
     return by_team
 
 
 def render(
-    team: Team, members: list[Member] | None, *, tenant_url: str, projection: Projection
+    team: Team, members: list[uuid.UUID] | None, *, tenant_url: str, projection: Projection
 ) -> dict[str, Any]:
     location = f"{tenant_url}/Groups/{team.public_id}"
     document: dict[str, Any] = {
         "schemas": [CORE_GROUP],
         "id": str(team.public_id),
         "displayName": team.display_name,
-        "meta": resource_meta("Group", team.created_at, team.updated_at, location, version_of(team)),
+        "meta": resource_meta(
+            "Group", team.created_at, team.updated_at, location, version_of(team)
+        ),
     }
     if team.external_id:
         document["externalId"] = team.external_id
@@ -50,10 +50,9 @@ def render(
             {
                 "value": str(public_id),
                 "$ref": f"{tenant_url}/Users/{public_id}",
-                "display": username,
                 "type": "User",
             }
-            for public_id, username in members
+            for public_id in members
         ]
     return projection.apply(document, GROUP)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -88,6 +89,7 @@ def error_response(error: ScimError) -> JsonResponse:
     return JsonResponse(error.as_document(), status=error.status, content_type=SCIM_MEDIA_TYPE)
 
 
+@csrf_exempt  # a SCIM client's POST to a wrong path must get this 404, not a CSRF page
 def unknown_path(request: HttpRequest, **kwargs: Any) -> JsonResponse:
     return error_response(
         ScimError(404, f"There is no SCIM endpoint at {request.path}. Check the Tenant URL.")

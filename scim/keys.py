@@ -28,9 +28,7 @@ class IssuedKey:
 
 
 def digest(secret: str) -> str:
-    return hmac.new(
-        settings.SCIM_KEY_SECRET.encode(), secret.encode(), hashlib.sha256
-    ).hexdigest()
+    return hmac.new(settings.SCIM_KEY_SECRET.encode(), secret.encode(), hashlib.sha256).hexdigest()
 
 
 @transaction.atomic

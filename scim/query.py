@@ -51,6 +51,32 @@ def text_param(params: Mapping[str, str], name: str) -> str | None:
     return _param(params, name)
 
 
+SEARCH_PARAMETERS = (
+    "attributes",
+    "excludedAttributes",
+    "filter",
+    "sortBy",
+    "sortOrder",
+    "startIndex",
+    "count",
+)
+
+
+def search_parameters(body: Mapping[str, Any]) -> dict[str, str]:
+    """A SearchRequest body (RFC 7644 §3.4.3) as the query parameters of the same GET."""
+    params: dict[str, str] = {}
+    for name in SEARCH_PARAMETERS:
+        value = next((v for k, v in body.items() if k.lower() == name.lower()), None)
+        if value is None:
+            continue
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            value = ",".join(value)
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise invalid_value(f'"{name}" in the search request has the wrong type.')
+        params[name] = str(value)
+    return params
+
+
 @dataclass(frozen=True)
 class Projection:
     """Which attributes a response carries: ``attributes`` keeps only those named (plus id

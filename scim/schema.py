@@ -142,7 +142,8 @@ COMMON_ATTRIBUTES = (
 
 
 def _multi(name: str, description: str, *, value_type: str = "string") -> Attribute:
-    """A multi-valued attribute of which auzlearn keeps the work value."""
+    """A multi-valued attribute of which auzlearn keeps one value, the work one. A client's
+    ``primary`` flag picks which value that is, but is not stored, so it is not described."""
     return Attribute(
         name,
         type="complex",
@@ -155,7 +156,6 @@ def _multi(name: str, description: str, *, value_type: str = "string") -> Attrib
                 description="Only the work value is kept.",
                 canonical_values=("work",),
             ),
-            Attribute("primary", type="boolean", description="Whether this is the primary value."),
         ),
     )
 
@@ -174,9 +174,8 @@ USER_SCHEMA = Schema(
         Attribute(
             "name",
             type="complex",
-            description="The person's name.",
+            description="The person's name. (A formatted name is derived, not stored.)",
             sub_attributes=(
-                Attribute("formatted", description="Full name.", mutability="readOnly"),
                 Attribute("familyName", description="Family name."),
                 Attribute("givenName", description="Given name."),
             ),
@@ -185,7 +184,14 @@ USER_SCHEMA = Schema(
         Attribute("title", description="Job title."),
         Attribute("locale", description="Locale, e.g. en-GB."),
         Attribute("timezone", description="Time zone, e.g. Europe/London."),
-        Attribute("active", type="boolean", description="False means deactivated (soft delete)."),
+        # Always has a value here (true unless deactivated; a create that leaves it out means
+        # true), so it is described as required: it can be set, never removed.
+        Attribute(
+            "active",
+            type="boolean",
+            description="False means deactivated (soft delete). A create without it means true.",
+            required=True,
+        ),
         _multi("emails", "Email address"),
         _multi("phoneNumbers", "Phone number"),
         Attribute(
@@ -266,7 +272,6 @@ GROUP_SCHEMA = Schema(
                     mutability="immutable",
                     description="The person's URI.",
                 ),
-                Attribute("display", description="The person's userName.", mutability="readOnly"),
                 Attribute(
                     "type",
                     description="Always User.",

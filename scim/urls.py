@@ -16,9 +16,10 @@ from scim.views.discovery import (
     ResourceTypesView,
     SchemasView,
     ServiceProviderConfigView,
+    limits,
 )
-from scim.views.groups import GroupsView, GroupView
-from scim.views.users import UsersView, UserView
+from scim.views.groups import GroupsSearchView, GroupsView, GroupView
+from scim.views.users import UsersSearchView, UsersView, UserView
 
 app_name = "scim"
 
@@ -32,8 +33,10 @@ def route(pattern: str, view: Callable[..., HttpResponseBase], name: str) -> URL
 
 urlpatterns = [
     route("Users", UsersView.as_view(), "users"),
+    route(r"Users/\.search", UsersSearchView.as_view(), "users-search"),
     route(f"Users/{ID}", UserView.as_view(), "user"),
     route("Groups", GroupsView.as_view(), "groups"),
+    route(r"Groups/\.search", GroupsSearchView.as_view(), "groups-search"),
     route(f"Groups/{ID}", GroupView.as_view(), "group"),
     route("ServiceProviderConfig", ServiceProviderConfigView.as_view(), "service-provider-config"),
     route("ResourceTypes", ResourceTypesView.as_view(), "resource-types"),
@@ -42,5 +45,11 @@ urlpatterns = [
     route(r"Schemas/(?P<urn>[^/]+)", SchemasView.as_view(), "schema"),
     route("Me", NotSupportedView.as_view(feature="/Me"), "me"),
     route("Bulk", NotSupportedView.as_view(feature="/Bulk"), "bulk"),
+    route(
+        r"\.search",
+        NotSupportedView.as_view(feature="Searching several resource types at once"),
+        "search",
+    ),
+    re_path(r"^scim/limits/$", limits, name="limits"),
     re_path(r"^scim(?:/.*)?$", unknown_path, name="unknown"),
 ]

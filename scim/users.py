@@ -40,16 +40,10 @@ def render(user: User, *, tenant_url: str, projection: Projection) -> dict[str, 
         "id": str(user.public_id),
         "externalId": user.external_id,
         "userName": user.username,
-        "name": _without_empty(
-            {
-                "givenName": user.given_name,
-                "familyName": user.family_name,
-                "formatted": user.full_name,
-            }
-        ),
+        "name": _without_empty({"givenName": user.given_name, "familyName": user.family_name}),
         "displayName": user.display_name,
         "title": user.title,
-        "emails": [{"value": user.email, "type": "work", "primary": True}] if user.email else None,
+        "emails": [{"value": user.email, "type": "work"}] if user.email else None,
         "phoneNumbers": (
             [{"value": user.phone_number, "type": "work"}] if user.phone_number else None
         ),
@@ -78,10 +72,16 @@ def render(user: User, *, tenant_url: str, projection: Projection) -> dict[str, 
 
 
 def _manager(user: User, tenant_url: str) -> dict[str, str] | None:
-    """Always our id, its URI and the manager's email, whatever the client sent (DESIGN §4)."""
+    """A linked manager as our id, its URI and the manager's email, whatever the client sent
+    (DESIGN §4). A reference still waiting for its manager is returned as the client sent it,
+    so the client sees what it asked for and does not send it again and again."""
     manager = user.manager
     if manager is None:
-        return None
+        waiting = {
+            "value": user.pending_manager_value,
+            "displayName": user.pending_manager_display,
+        }
+        return _without_empty(waiting) or None
     return {
         "value": str(manager.public_id),
         "$ref": f"{tenant_url}/Users/{manager.public_id}",

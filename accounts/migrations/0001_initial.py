@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('department', models.CharField(blank=True, max_length=255)),
                 ('employee_number', models.CharField(blank=True, max_length=100)),
                 ('phone_number', models.CharField(blank=True, max_length=50)),
-                ('locale', models.CharField(blank=True, max_length=35)),
+                ('locale', models.CharField(blank=True, max_length=64)),
                 ('timezone', models.CharField(blank=True, max_length=64)),
                 ('role', models.CharField(choices=[('primary_admin', 'Primary admin'), ('admin', 'Admin'), ('manager', 'Manager'), ('learner', 'Learner')], default='learner', max_length=20)),
                 ('is_active', models.BooleanField(default=True)),

@@ -3,6 +3,10 @@
 
 from typing import Any
 
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -16,16 +20,16 @@ from scim.schema import RESOURCE_TYPES, SCHEMAS, ResourceType, Schema
 SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
-# Our limits, which the standard attributes have no place for.
-LIMITS_SCHEMA = "urn:auzlearn:params:scim:schemas:extension:limits:1.0:ServiceProviderConfig"
 
 
 class ServiceProviderConfigView(ScimView):
     def get(self, request: Request, organisation_id: str) -> Response:
         return Response(
             {
-                "schemas": [SPC_SCHEMA, LIMITS_SCHEMA],
-                "documentationUri": f"{self.tenant_url()}/ServiceProviderConfig",
+                "schemas": [SPC_SCHEMA],
+                # The standard attributes have no place for our other limits (operations per
+                # PATCH, members per request, filter length): the documentation page lists them.
+                "documentationUri": f"{settings.PUBLIC_BASE_URL}{reverse('scim:limits')}",
                 "patch": {"supported": True},
                 "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
                 "filter": {"supported": True, "maxResults": MAX_COUNT},
@@ -43,13 +47,6 @@ class ServiceProviderConfigView(ScimView):
                         "primary": True,
                     }
                 ],
-                LIMITS_SCHEMA: {
-                    "maxPatchOperations": patch.MAX_OPERATIONS,
-                    "maxMembersPerRequest": groups.MAX_MEMBERS_PER_REQUEST,
-                    "maxPayloadSize": MAX_BODY_BYTES,
-                    "maxFilterLength": filters.MAX_FILTER_LENGTH,
-                    "maxResults": MAX_COUNT,
-                },
                 "meta": {
                     "resourceType": "ServiceProviderConfig",
                     "location": f"{self.tenant_url()}/ServiceProviderConfig",
@@ -110,6 +107,21 @@ class SchemasView(ScimView):
                 "location": f"{self.tenant_url()}/Schemas/{schema.id}",
             },
         }
+
+
+def limits(request: HttpRequest) -> HttpResponse:
+    """The documentationUri of /ServiceProviderConfig: what the API accepts, for people."""
+    return render(
+        request,
+        "scim/limits.html",
+        {
+            "max_patch_operations": patch.MAX_OPERATIONS,
+            "max_members": groups.MAX_MEMBERS_PER_REQUEST,
+            "max_body_bytes": MAX_BODY_BYTES,
+            "max_filter_length": filters.MAX_FILTER_LENGTH,
+            "max_results": MAX_COUNT,
+        },
+    )
 
 
 class NotSupportedView(ScimView):

@@ -1,6 +1,7 @@
 """/Groups: teams pushed from Okta and Entra, and their members (RFC 7644 §3; DESIGN §5)."""
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
@@ -15,7 +16,7 @@ from scim import filters, groups, patch
 from scim.api import ScimView
 from scim.documents import list_response, version_of
 from scim.errors import not_found
-from scim.query import Projection, page_of, projection_of, text_param
+from scim.query import Projection, page_of, projection_of, search_parameters, text_param
 from scim.schema import CORE_GROUP, GROUP
 
 FULL = Projection()
@@ -25,7 +26,9 @@ class GroupsView(ScimView):
     resource_type = "Group"
 
     def get(self, request: Request, organisation_id: str) -> Response:
-        params = request.query_params
+        return self.listing(request.query_params)
+
+    def listing(self, params: Mapping[str, str]) -> Response:
         text = text_param(params, "filter")
         teams = Team.objects.filter(organisation=self.organisation)
         if text:
@@ -69,6 +72,15 @@ class GroupsView(ScimView):
         return Response(
             self.render(team, members, FULL), status=status, headers={"ETag": version_of(team)}
         )
+
+
+class GroupsSearchView(GroupsView):
+    """POST /Groups/.search: the same query, its parameters in a SearchRequest body."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: Request, organisation_id: str) -> Response:
+        return self.listing(search_parameters(self.body(request)))
 
 
 class GroupView(GroupsView):

@@ -1,6 +1,7 @@
 """/Users: Okta's and Entra's view of the organisation's people (RFC 7644 §3; DESIGN §4–§5)."""
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
@@ -16,8 +17,8 @@ from scim import filters, patch, users
 from scim.api import ScimView
 from scim.documents import list_response, version_of
 from scim.errors import not_found, uniqueness
-from scim.query import Projection, page_of, projection_of, text_param
-from scim.schema import USER
+from scim.query import Projection, page_of, projection_of, search_parameters, text_param
+from scim.schema import ENTERPRISE_USER, USER
 
 FULL = Projection()
 
@@ -26,7 +27,9 @@ class UsersView(ScimView):
     resource_type = "User"
 
     def get(self, request: Request, organisation_id: str) -> Response:
-        params = request.query_params
+        return self.listing(request.query_params)
+
+    def listing(self, params: Mapping[str, str]) -> Response:
         text = text_param(params, "filter")
         people = User.objects.for_organisation(self.organisation).not_deleted()
         if text:
@@ -97,6 +100,15 @@ class UsersView(ScimView):
         return f"{self.tenant_url()}/Users/{user.public_id}"
 
 
+class UsersSearchView(UsersView):
+    """POST /Users/.search: the same query, its parameters in a SearchRequest body."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: Request, organisation_id: str) -> Response:
+        return self.listing(search_parameters(self.body(request)))
+
+
 class UserView(UsersView):
     def get(self, request: Request, organisation_id: str, resource_id: str) -> Response:  # type: ignore[override]
         projection = projection_of(request.query_params, USER)
@@ -127,7 +139,9 @@ class UserView(UsersView):
                 projection=FULL,
             )
             result = patch.apply_user_patch(before, operations)
-            user_input = users.parse(result.resource)
+            # The extension is always part of a patched user, even when the patch emptied it:
+            # leaving it out would mean "unchanged" (as for PUT) and undo a removal.
+            user_input = users.parse({ENTERPRISE_USER: {}, **result.resource})
             touch_manager = users.manager_part(before) != users.manager_part(result.resource)
             users.apply(user, user_input, actor=self.actor, touch_manager=touch_manager)
         return self._answer(user.pk)
