@@ -23,12 +23,12 @@ Semantics worth knowing (RFC 7644 leaves them to the service provider):
   later change, which is what incremental imports rely on.
 - Outside brackets a sub-attribute of a multi-valued attribute means "any value":
   ``groups.value eq "x"`` is "in team x", and ``groups.value ne "x"`` is "not in team x". Inside
-  brackets every condition must hold for the same value: ``members[value eq "a" and display
+  brackets every condition must hold for the same value: ``groups[value eq "a" and display
   eq "b"]`` is one membership row matching both.
 - Deleted users are not shown as members by SCIM, so ``members`` filters ignore them. (The caller
   excludes deleted users from the Users endpoint itself.)
-- sortBy takes single-valued attributes of the resource's own row (and emails/phoneNumbers, whose
-  one value is the primary one); people without a value sort last ascending and first
+- sortBy takes single-valued attributes of the resource's own row (and emails/phoneNumbers, of
+  which we keep one value); people without a value sort last ascending and first
   descending (§3.4.2.3), and the immutable pk always breaks ties.
 """
 
@@ -731,7 +731,7 @@ def _sort_column(resource: Resource, sort_by: str) -> Column:
         raise invalid_value(f'Unknown attribute "{sort_by}" in sortBy.')
     label, target, via = resolved.label, resolved.target, resolved.via
     if isinstance(target, Complex) and target.multi_valued and "value" in target.sub_attributes:
-        # RFC 7644 §3.4.2.3: a multi-valued attribute sorts by its (primary) value.
+        # RFC 7644 §3.4.2.3: a multi-valued attribute sorts by its (primary) value; we keep one.
         via = target
         label, target = f"{label}.value", target.sub_attributes["value"]
     if not isinstance(target, Column) or (via is not None and not via.same_row):
