@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("scim.urls")),
     path("", include("sso.urls")),
+    path("", include("scim.settings_urls")),
     path("", include("accounts.urls")),
 ]

@@ -6,7 +6,6 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser
@@ -17,7 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.audit import Actor
 from accounts.models import PUBLIC_ID_LENGTH, Organisation
-from scim import activity
+from scim import activity, tenant
 from scim.authentication import BAD_KEY, ScimKeyAuthentication
 from scim.errors import ScimError
 from scim.models import ScimKey
@@ -80,7 +79,7 @@ class ScimView(APIView):
         return data
 
     def tenant_url(self) -> str:
-        return f"{settings.PUBLIC_BASE_URL}/scim/v2/{self.organisation.public_id}"
+        return tenant.tenant_url(self.organisation)
 
     # --- conditional requests (RFC 7644 §3.14) ---
 

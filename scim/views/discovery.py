@@ -1,5 +1,5 @@
 """/ServiceProviderConfig, /ResourceTypes and /Schemas describe exactly what we support (RFC
-7643 §5–§7); /Me and /Bulk say plainly that they are not supported."""
+7643 §5 to §7); /Me and /Bulk say plainly that they are not supported."""
 
 from typing import Any
 

@@ -5,12 +5,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import services
-from django.db.models import QuerySet
-
 from accounts.models import Team, User
 from scim import filters, groups, patch
 from scim.api import ScimView

@@ -1,17 +1,16 @@
-"""/Users: Okta's and Entra's view of the organisation's people (RFC 7644 §3; DESIGN §4–§5)."""
+"""/Users: Okta's and Entra's view of the organisation's people (RFC 7644 §3; DESIGN §4 and §5)."""
 
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import services
 from accounts.errors import UserConflict
-from django.db.models import QuerySet
-
 from accounts.models import User, UserQuerySet
 from scim import filters, patch, users
 from scim.api import ScimView

@@ -1,0 +1,36 @@
+"""Settings → Single Sign-on → <provider>: the SCIM and Activity tabs (DESIGN §3).
+
+Only providers that provision over SCIM match; /settings/sso/google/scim/ is a 404. No URL
+names an organisation: the views take it from the signed-in primary admin.
+"""
+
+from django.urls import path, register_converter
+
+from scim import settings_views as views
+from sso.providers import SCIM_PROVIDERS
+
+
+class ScimProviderConverter:
+    regex = "|".join(SCIM_PROVIDERS)
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ScimProviderConverter, "scim_provider")
+
+app_name = "scim_settings"
+
+PROVIDER = "settings/sso/<scim_provider:provider>/"
+
+urlpatterns = [
+    path(PROVIDER, views.provider_home, name="provider"),
+    path(PROVIDER + "scim/", views.scim_tab, name="scim"),
+    path(PROVIDER + "scim/enabled/", views.scim_enabled, name="scim-enabled"),
+    path(PROVIDER + "scim/key/", views.key_generate, name="key-generate"),
+    path(PROVIDER + "scim/key/revoke/", views.key_revoke, name="key-revoke"),
+    path(PROVIDER + "activity/", views.activity_tab, name="activity"),
+]

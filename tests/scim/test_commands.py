@@ -1,0 +1,218 @@
+"""Management commands: scim_key and prune_scim_requests."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from accounts import services
+from accounts.models import ActorKind, AuditEvent
+from scim import keys
+from scim.models import Outcome, ScimKey, ScimRequest
+from tests import factories
+
+PROJECT_ROOT = Path(django_settings.BASE_DIR)
+COMMAND_ACTOR = "manage.py scim_key"
+
+
+def run(name: str, *args: str) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command(name, *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def key_from(out: str) -> str:
+    lines = out.splitlines()
+    assert len(lines) == 2, out
+    assert lines[1].startswith("key=")
+    return lines[1].removeprefix("key=")
+
+
+# --- scim_key --------------------------------------------------------------------------------
+
+
+def test_scim_key_turns_scim_on_and_prints_the_tenant_url_and_a_working_key(org, settings):
+    out, err = run("scim_key", "acme")
+
+    key = key_from(out)
+    assert out == f"tenant_url={settings.PUBLIC_BASE_URL}/scim/v2/{org.public_id}\nkey={key}\n"
+    assert err == ""
+    record = keys.verify(key)
+    assert record is not None
+    assert record.organisation == org
+    assert record.created_by is None
+    assert record.digest != key
+    org.refresh_from_db()
+    assert org.scim_enabled
+    events = AuditEvent.objects.filter(organisation=org, actor_label=COMMAND_ACTOR)
+    assert sorted(events.values_list("action", "actor_kind", "changes")) == [
+        ("organisation.update", ActorKind.SYSTEM, {"scim_enabled": [False, True]}),
+        ("scim.key_issue", ActorKind.SYSTEM, {"prefix": key[:8]}),
+    ]
+
+
+def test_scim_key_replaces_the_key_the_organisation_had(org):
+    old = keys.issue(organisation=org, actor=factories.SYSTEM, created_by=None).secret
+
+    new = key_from(run("scim_key", "acme")[0])
+
+    assert new != old
+    assert keys.verify(old) is None
+    assert keys.verify(new) is not None
+    assert ScimKey.objects.filter(organisation=org, revoked_at__isnull=True).count() == 1
+
+
+def test_scim_key_leaves_scim_on_as_it_is(org):
+    services.organisation_update(organisation=org, actor=factories.SYSTEM, scim_enabled=True)
+
+    key_from(run("scim_key", "acme")[0])
+
+    assert not AuditEvent.objects.filter(
+        actor_label=COMMAND_ACTOR, action="organisation.update"
+    ).exists()
+
+
+def test_scim_key_leaves_other_organisations_alone(org, other_org):
+    theirs = keys.issue(organisation=other_org, actor=factories.SYSTEM, created_by=None).secret
+
+    run("scim_key", "acme")
+
+    assert keys.verify(theirs) is not None
+    other_org.refresh_from_db()
+    assert not other_org.scim_enabled
+
+
+def test_scim_key_revoke_revokes_without_issuing(org):
+    services.organisation_update(organisation=org, actor=factories.SYSTEM, scim_enabled=True)
+    old = keys.issue(organisation=org, actor=factories.SYSTEM, created_by=None).secret
+
+    out, _ = run("scim_key", "acme", "--revoke")
+
+    assert out == f"Revoked the SCIM key {old[:8]}… of acme.\n"
+    assert keys.verify(old) is None
+    assert not ScimKey.objects.filter(revoked_at__isnull=True).exists()
+    org.refresh_from_db()
+    assert org.scim_enabled  # only the key goes
+    event = AuditEvent.objects.get(action="scim.key_revoke")
+    assert (event.actor_kind, event.actor_label) == (ActorKind.SYSTEM, COMMAND_ACTOR)
+
+
+def test_scim_key_revoke_without_a_key_says_there_was_none(org):
+    out, _ = run("scim_key", "acme", "--revoke")
+
+    assert out == "acme has no active SCIM key; nothing was revoked.\n"
+    assert not AuditEvent.objects.filter(action="scim.key_revoke").exists()
+
+
+def test_scim_key_for_an_unknown_slug_is_a_clear_error(org):
+    with pytest.raises(CommandError, match=r"There is no organisation with the slug 'nope'\."):
+        run("scim_key", "nope")
+
+    assert not ScimKey.objects.exists()
+
+
+def _manage(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DEBUG", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(DJANGO_SETTINGS_MODULE="tests.settings", DATABASE_URL=database_url)
+    return subprocess.run(  # noqa: S603 - fixed arguments, our own manage.py
+        [sys.executable, str(PROJECT_ROOT / "manage.py"), *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_scim_key_exits_with_status_1_for_an_unknown_slug(tmp_path):
+    # A database file of its own: a subprocess cannot see the test transaction.
+    database_url = f"sqlite:///{tmp_path / 'commands.sqlite3'}"
+    migrated = _manage("migrate", "--noinput", database_url=database_url)
+    assert migrated.returncode == 0, migrated.stderr
+
+    result = _manage("scim_key", "nope", database_url=database_url)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "CommandError: There is no organisation with the slug 'nope'." in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- prune_scim_requests ---------------------------------------------------------------------
+
+
+def _log(organisation, days_ago: float) -> ScimRequest:
+    return ScimRequest.objects.create(
+        organisation=organisation,
+        created_at=timezone.now() - timedelta(days=days_ago),
+        method="GET",
+        path="/scim/v2/x/Users",
+        status=200,
+        outcome=Outcome.SUCCEEDED,
+        duration_ms=3,
+    )
+
+
+def test_prune_deletes_only_requests_older_than_the_retention_period(org, other_org, settings):
+    settings.SCIM_REQUEST_RETENTION_DAYS = 30
+    old = [_log(org, 31), _log(other_org, 45)]
+    kept = [_log(org, 29), _log(org, 0), _log(other_org, 1)]
+
+    out, _ = run("prune_scim_requests")
+
+    assert out == "Deleted 2 SCIM request log entries older than 30 days.\n"
+    assert set(ScimRequest.objects.all()) == set(kept)
+    assert not ScimRequest.objects.filter(pk__in=[row.pk for row in old]).exists()
+
+
+def test_prune_takes_its_default_from_the_setting(org, settings):
+    settings.SCIM_REQUEST_RETENTION_DAYS = 5
+    kept = _log(org, 4)
+    _log(org, 6)
+
+    out, _ = run("prune_scim_requests")
+
+    assert out == "Deleted 1 SCIM request log entry older than 5 days.\n"
+    assert list(ScimRequest.objects.all()) == [kept]
+
+
+def test_prune_days_option_overrides_the_setting(org, settings):
+    settings.SCIM_REQUEST_RETENTION_DAYS = 30
+    kept = _log(org, 2)
+    _log(org, 11)
+
+    out, _ = run("prune_scim_requests", "--days", "10")
+
+    assert out == "Deleted 1 SCIM request log entry older than 10 days.\n"
+    assert list(ScimRequest.objects.all()) == [kept]
+
+
+def test_prune_with_nothing_to_delete_says_so(org):
+    _log(org, 0)
+
+    out, _ = run("prune_scim_requests")
+
+    assert out.startswith("Deleted 0 SCIM request log entries")
+    assert ScimRequest.objects.count() == 1
+
+
+def test_prune_refuses_negative_days(org):
+    _log(org, 0)
+
+    with pytest.raises(CommandError, match="--days must be 0 or more"):
+        run("prune_scim_requests", "--days", "-1")
+
+    assert ScimRequest.objects.count() == 1

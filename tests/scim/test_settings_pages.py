@@ -1,0 +1,656 @@
+"""Settings → Single Sign-on → Okta / Entra ID: the SCIM tab, the Activity tab and the SCIM state
+on the providers overview. Primary admins only; always the admin's own organisation."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from pytest_django.asserts import assertContains, assertNotContains, assertTemplateUsed
+
+from accounts import services
+from accounts.models import ActorKind, AuditEvent, Organisation, Role
+from scim import keys
+from scim.models import Outcome, ScimKey, ScimRequest
+from tests import factories
+
+SYSTEM = factories.SYSTEM
+SCIM_PROVIDERS = ["okta", "entra"]
+KEY_INPUT = re.compile(r'id="secret-key"[^>]*\svalue="([^"]+)"')
+
+
+def url(name: str, provider: str = "okta") -> str:
+    return reverse(f"scim_settings:{name}", kwargs={"provider": provider})
+
+
+@pytest.fixture
+def admin_client(client, primary_admin):
+    client.force_login(primary_admin)
+    return client
+
+
+def shown_key(response) -> str:
+    """The Secret Key as the page shows it, in the read-only input beside its copy button."""
+    found = KEY_INPUT.findall(response.content.decode())
+    assert len(found) == 1, "the new key is shown exactly once"
+    return str(found[0])
+
+
+def generate_key(client, provider: str = "okta") -> str:
+    response = client.post(url("key-generate", provider), {"confirm": "yes"})
+    assert response.status_code == 200
+    return shown_key(response)
+
+
+def owner(key: str) -> Organisation:
+    record = keys.verify(key)
+    assert record is not None
+    return record.organisation
+
+
+def log(organisation, minutes_ago: float = 0, **fields) -> ScimRequest:
+    """A row of the SCIM request log, as the API writes it."""
+    values = {
+        "method": "GET",
+        "path": f"/scim/v2/{organisation.public_id}/Users?startIndex=1&count=2",
+        "status": 200,
+        "outcome": Outcome.SUCCEEDED,
+        "duration_ms": 12,
+        "client": "Okta",
+    }
+    values.update(fields)
+    return ScimRequest.objects.create(
+        organisation=organisation,
+        created_at=timezone.now() - timedelta(minutes=minutes_ago),
+        **values,
+    )
+
+
+# --- addresses -------------------------------------------------------------------------------
+
+
+def test_tabs_live_below_the_provider_settings_path():
+    assert url("provider") == "/settings/sso/okta/"
+    assert url("scim") == "/settings/sso/okta/scim/"
+    assert url("activity", "entra") == "/settings/sso/entra/activity/"
+
+
+@pytest.mark.parametrize("provider", SCIM_PROVIDERS)
+def test_the_provider_page_opens_on_the_scim_tab(admin_client, provider):
+    response = admin_client.get(url("provider", provider))
+
+    assert response.status_code == 302
+    assert response.url == url("scim", provider)
+
+
+@pytest.mark.parametrize("provider", ["google", "saml", "unknown"])
+@pytest.mark.parametrize("tab", ["", "scim/", "activity/"])
+def test_providers_without_scim_have_no_scim_pages(admin_client, provider, tab):
+    assert admin_client.get(f"/settings/sso/{provider}/{tab}").status_code == 404
+    assert admin_client.post(f"/settings/sso/{provider}/scim/key/").status_code == 404
+    with pytest.raises(NoReverseMatch):
+        url("scim", provider)
+
+
+# --- the SCIM tab ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("provider", "name"), [("okta", "Okta"), ("entra", "Microsoft Entra ID")])
+def test_scim_tab_shows_the_tenant_url_the_switch_and_the_tabs(
+    admin_client, org, provider, name, settings
+):
+    response = admin_client.get(url("scim", provider))
+
+    assert response.status_code == 200
+    assertTemplateUsed(response, "settings/provider.html")
+    assertTemplateUsed(response, "settings/base.html")
+    tenant_url = f"{settings.PUBLIC_BASE_URL}/scim/v2/{org.public_id}"
+    assertContains(response, f'id="tenant-url" class="copy-value" value="{tenant_url}"')
+    assertContains(response, '<label for="tenant-url">Tenant URL</label>')
+    assertContains(response, f"<h1>{name}</h1>")
+    assertContains(response, f'href="{url("scim", provider)}" aria-current="page">SCIM</a>')
+    assertContains(response, f'href="{url("activity", provider)}">Activity</a>')
+    assertContains(response, 'role="switch" id="scim-enabled" name="scim_enabled"')
+    assertContains(response, '<label for="scim-enabled">Enable SCIM</label>')
+    assertContains(response, ">Update</button>")
+    assertContains(response, ">Generate Key</button>")
+    assertContains(response, "No key yet.")
+    assertNotContains(response, "Revoke key")
+    assertContains(response, "js/copy.js")
+    assertContains(response, 'aria-live="polite"')
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_okta_steps_use_the_words_of_oktas_screens(admin_client):
+    response = admin_client.get(url("scim", "okta"))
+
+    for words in [
+        "SCIM connector base URL",
+        "Unique identifier field for users",
+        "<code>userName</code>",
+        "Import New Users and Profile Updates, Push New Users, Push Profile Updates, Push Groups",
+        "Authentication Mode",
+        "HTTP Header",
+        "Test Connector Configuration",
+        "SCIM 2.0 Test App (OAuth Bearer Token)",
+        "OAuth Bearer Token",
+        "Test API Credentials",
+        "Create Users",
+        "Update User Attributes",
+        "Deactivate Users",
+        "Manager value",
+        "Manager display name",
+    ]:
+        assertContains(response, words)
+    assertNotContains(response, "Secret Token")
+
+
+def test_entra_steps_use_the_words_of_entras_screens(admin_client):
+    response = admin_client.get(url("scim", "entra"))
+
+    for words in [
+        "Provisioning Mode",
+        "Automatic",
+        "<dt>Tenant URL</dt>",
+        "<dt>Secret Token</dt>",
+        "Test Connection",
+        "<code>userName</code> ← <code>userPrincipalName</code>",
+        "manager",
+    ]:
+        assertContains(response, words)
+    assertNotContains(response, "SCIM connector base URL")
+
+
+def test_primary_admin_turns_scim_on_and_the_audit_trail_names_them(
+    admin_client, org, primary_admin
+):
+    response = admin_client.post(url("scim-enabled"), {"scim_enabled": "on"})
+
+    assert response.status_code == 302
+    assert response.url == url("scim")
+    org.refresh_from_db()
+    assert org.scim_enabled
+    event = AuditEvent.objects.get(organisation=org, action="organisation.update")
+    assert (event.actor_kind, event.actor_user) == (ActorKind.ADMIN, primary_admin)
+    assert event.changes == {"scim_enabled": [False, True]}
+    page = admin_client.get(response.url)
+    assertContains(page, "SCIM is on")
+    assertContains(
+        page, 'name="scim_enabled" value="on" aria-describedby="scim-enabled-help" checked'
+    )
+
+
+def test_turning_scim_off_asks_for_confirmation_first(admin_client, org, primary_admin):
+    services.organisation_update(organisation=org, actor=SYSTEM, scim_enabled=True)
+
+    asked = admin_client.post(url("scim-enabled"), {})
+
+    assert asked.status_code == 200
+    assertTemplateUsed(asked, "scim/confirm.html")
+    assertContains(asked, "I understand Okta will stop provisioning")
+    assertContains(asked, "Nothing already provisioned is lost")
+    assertContains(asked, '<input type="hidden" name="confirm" value="yes">')
+    assertContains(asked, f'action="{url("scim-enabled")}"')
+    org.refresh_from_db()
+    assert org.scim_enabled
+
+    confirmed = admin_client.post(url("scim-enabled"), {"confirm": "yes"})
+
+    assert confirmed.status_code == 302
+    org.refresh_from_db()
+    assert not org.scim_enabled
+    event = AuditEvent.objects.filter(action="organisation.update", actor_user=primary_admin).get()
+    assert event.changes == {"scim_enabled": [True, False]}
+
+
+def test_entra_confirmation_names_entra(admin_client, org):
+    services.organisation_update(organisation=org, actor=SYSTEM, scim_enabled=True)
+
+    asked = admin_client.post(url("scim-enabled", "entra"), {})
+
+    assertContains(asked, "I understand Microsoft Entra ID will stop provisioning")
+
+
+def test_turning_scim_off_stops_the_key_at_once_and_keeps_everyone(admin_client, org):
+    admin_client.post(url("scim-enabled"), {"scim_enabled": "on"})
+    key = generate_key(admin_client)
+    person = factories.user(org, "kept@acme.test")
+    team = factories.team(org, "Kept team", members=[person])
+    api = Client()
+    auth = {"Authorization": f"Bearer {key}"}
+    users_url = f"/scim/v2/{org.public_id}/Users?startIndex=1&count=2"
+    assert api.get(users_url, headers=auth).status_code == 200
+
+    admin_client.post(url("scim-enabled"), {"confirm": "yes"})
+
+    refused = api.get(users_url, headers=auth)
+    assert refused.status_code in (401, 403)
+    assert "turned off" in refused.json()["detail"]
+    person.refresh_from_db()
+    assert person.is_active
+    assert list(team.members.all()) == [person]
+    assert keys.verify(key) is not None  # the key itself stays; SCIM on again revives it
+
+
+def test_generate_key_shows_the_key_once_beside_the_tenant_url(admin_client, org, primary_admin):
+    response = admin_client.post(url("key-generate"))
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    key = shown_key(response)
+    assert response.content.decode().count(key) == 1
+    record = keys.verify(key)
+    assert record is not None
+    assert (record.organisation, record.created_by) == (org, primary_admin)
+    assertContains(response, "this is the only time it is shown")
+    assertContains(response, 'data-copy="secret-key" hidden>Copy')
+    assertContains(response, 'data-copy="tenant-url" hidden>Copy')
+    assertContains(response, f"<code>{record.prefix}…</code>")
+    event = AuditEvent.objects.get(action="scim.key_issue")
+    assert (event.actor_kind, event.actor_user) == (ActorKind.ADMIN, primary_admin)
+
+
+def test_the_key_is_stored_nowhere_but_as_its_digest(admin_client, org):
+    response = admin_client.post(url("key-generate"))
+    key = shown_key(response)
+
+    stored = ScimKey.objects.get(organisation=org)
+    assert stored.digest != key
+    assert key not in stored.digest
+    assert stored.prefix == key[:8]
+    assert key not in str(dict(admin_client.session.items()))
+    assert key not in str(response.cookies)
+    assert not list(response.context["messages"])
+    assert not any(key in str(changes) for changes in AuditEvent.objects.values_list("changes"))
+
+
+def test_later_visits_show_the_prefix_creator_and_never_used_but_not_the_key(admin_client):
+    key = generate_key(admin_client)
+
+    response = admin_client.get(url("scim"))
+
+    assertNotContains(response, key)
+    assertNotContains(response, 'id="secret-key"')
+    assertContains(response, f"<code>{key[:8]}…</code>")
+    assertContains(response, "by Ada Admin (admin@acme.test)")
+    assertContains(response, "<dt>Last used</dt><dd>never</dd>")
+    assertContains(response, ">Revoke key</button>")
+
+
+def test_the_last_use_of_the_key_is_shown(admin_client):
+    key = generate_key(admin_client)
+    record = keys.verify(key)
+    assert record is not None and record.last_used_at is not None
+
+    response = admin_client.get(url("scim"))
+
+    assertNotContains(response, "<dt>Last used</dt><dd>never</dd>")
+    assertContains(
+        response, f'<dt>Last used</dt><dd><time datetime="{record.last_used_at.isoformat()}'
+    )
+
+
+def test_a_key_made_from_the_command_line_shows_support_as_its_creator(admin_client, org):
+    keys.issue(organisation=org, actor=SYSTEM, created_by=None)
+
+    assertContains(admin_client.get(url("scim")), "by auzlearn support")
+
+
+def test_a_key_while_scim_is_off_is_flagged_as_refused(admin_client):
+    generate_key(admin_client)
+
+    assertContains(admin_client.get(url("scim")), "SCIM is off, so Okta")
+
+
+def test_generating_again_asks_first_then_the_old_key_stops_working(admin_client, org):
+    old = generate_key(admin_client)
+
+    asked = admin_client.post(url("key-generate"))
+
+    assert asked.status_code == 200
+    assertTemplateUsed(asked, "scim/confirm.html")
+    assertContains(asked, f"The current key {old[:8]}… stops working")
+    assertNotContains(asked, 'id="secret-key"')
+    assert ScimKey.objects.filter(organisation=org).count() == 1
+    assert keys.verify(old) is not None
+
+    new = shown_key(admin_client.post(url("key-generate"), {"confirm": "yes"}))
+
+    assert new != old
+    assert keys.verify(old) is None
+    assert keys.verify(new) is not None
+    assert ScimKey.objects.filter(organisation=org, revoked_at__isnull=True).count() == 1
+
+
+def test_revoking_asks_first_then_the_key_stops_working(admin_client, org, primary_admin):
+    key = generate_key(admin_client)
+
+    asked = admin_client.post(url("key-revoke"))
+
+    assert asked.status_code == 200
+    assertContains(asked, "Revoke the Secret Key?")
+    assert keys.verify(key) is not None
+
+    done = admin_client.post(url("key-revoke"), {"confirm": "yes"}, follow=True)
+
+    assert keys.verify(key) is None
+    assertContains(done, f"Key {key[:8]}… is revoked and no longer works.")
+    assertContains(done, "No key yet.")
+    event = AuditEvent.objects.get(action="scim.key_revoke")
+    assert event.actor_user == primary_admin
+
+
+def test_revoking_without_a_key_says_there_is_none(admin_client):
+    response = admin_client.post(url("key-revoke"), {"confirm": "yes"}, follow=True)
+
+    assertContains(response, "There is no key to revoke.")
+    assert not AuditEvent.objects.filter(action="scim.key_revoke").exists()
+
+
+@pytest.mark.parametrize("name", ["scim-enabled", "key-generate", "key-revoke"])
+def test_forms_refuse_get(admin_client, name):
+    assert admin_client.get(url(name)).status_code == 405
+
+
+@pytest.mark.parametrize("name", ["scim-enabled", "key-generate", "key-revoke"])
+def test_every_form_needs_the_csrf_token(org, primary_admin, name):
+    keys.issue(organisation=org, actor=SYSTEM, created_by=None)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(primary_admin)
+    before = list(ScimKey.objects.values())
+
+    response = browser.post(url(name), {"scim_enabled": "on", "confirm": "yes"})
+
+    assert response.status_code == 403
+    org.refresh_from_db()
+    assert not org.scim_enabled
+    assert list(ScimKey.objects.values()) == before
+
+
+def test_the_forms_work_with_the_token_the_page_gives(org, primary_admin):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(primary_admin)
+    page = browser.get(url("scim"))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    assert token is not None
+
+    response = browser.post(
+        url("scim-enabled"), {"scim_enabled": "on", "csrfmiddlewaretoken": token.group(1)}
+    )
+
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert org.scim_enabled
+
+
+# --- who may open the tabs -------------------------------------------------------------------
+
+PAGES = ["provider", "scim", "activity"]
+FORMS = ["scim-enabled", "key-generate", "key-revoke"]
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.MANAGER, Role.LEARNER])
+def test_other_roles_are_refused_everywhere(client, org, role):
+    person = factories.user(org, f"{role}@acme.test", role=role)
+    client.force_login(person)
+
+    for name in PAGES:
+        assert client.get(url(name)).status_code == 403
+    for name in FORMS:
+        assert client.post(url(name), {"scim_enabled": "on", "confirm": "yes"}).status_code == 403
+    org.refresh_from_db()
+    assert not org.scim_enabled
+    assert not ScimKey.objects.exists()
+
+
+def test_support_staff_are_refused(client, org, staff_user):
+    client.force_login(staff_user)
+
+    assert client.get(url("scim")).status_code == 403
+    assert client.post(url("key-generate"), {"confirm": "yes"}).status_code == 403
+    assert not ScimKey.objects.exists()
+
+
+@pytest.mark.parametrize("name", PAGES + FORMS)
+def test_anonymous_visitors_are_sent_to_sign_in(client, org, name):
+    response = client.get(url(name)) if name in PAGES else client.post(url(name))
+
+    assert response.status_code == 302
+    assert response.url == f"{reverse('accounts:login')}?next={url(name)}"
+    assert not ScimKey.objects.exists()
+
+
+def test_another_organisations_admin_works_on_their_own_organisation_only(
+    client, org, other_org, admin_client
+):
+    acme_key = generate_key(admin_client)
+    log(org, path="/scim/v2/acme-only/Users", resource_label="acme-person@acme.test")
+    globex_admin = factories.user(other_org, "admin@globex.test", role=Role.PRIMARY_ADMIN)
+    globex = Client()
+    globex.force_login(globex_admin)
+
+    page = globex.get(url("scim"))
+    activity = globex.get(url("activity"))
+    globex_key = generate_key(globex)
+    globex.post(url("scim-enabled"), {"scim_enabled": "on"})
+
+    assertNotContains(page, acme_key[:8])
+    assertNotContains(page, org.public_id)
+    assertContains(page, other_org.public_id)
+    assertNotContains(activity, "acme-person@acme.test")
+    assert owner(acme_key) == org
+    assert owner(globex_key) == other_org
+    org.refresh_from_db()
+    assert not org.scim_enabled
+
+
+# --- the Activity tab ------------------------------------------------------------------------
+
+
+def test_activity_shows_this_organisations_requests_newest_first(admin_client, org, other_org):
+    log(
+        org,
+        30,
+        method="POST",
+        path=f"/scim/v2/{org.public_id}/Users",
+        status=201,
+        resource_type="User",
+        resource_label="first@acme.test",
+    )
+    log(
+        org,
+        20,
+        method="PATCH",
+        path=f"/scim/v2/{org.public_id}/Groups/g1",
+        status=204,
+        resource_type="Group",
+        resource_label="Sales",
+    )
+    log(
+        org,
+        10,
+        method="PUT",
+        path=f"/scim/v2/{org.public_id}/Users/u1",
+        status=200,
+        resource_type="User",
+        resource_label="third@acme.test",
+        duration_ms=87,
+    )
+    log(other_org, 5, resource_label="stranger@globex.test")
+
+    response = admin_client.get(url("activity"))
+
+    assert response.status_code == 200
+    assertContains(response, f'href="{url("activity")}" aria-current="page">Activity</a>')
+    html = response.content.decode()
+    order = [html.index(label) for label in ["third@acme.test", "Sales", "first@acme.test"]]
+    assert order == sorted(order)
+    assert "stranger@globex.test" not in html
+    assertContains(response, "<code>PUT /Users/u1</code>")  # relative to the Tenant URL
+    assertContains(response, "User third@acme.test")
+    assertContains(response, "Team Sales")
+    assertContains(response, "87 ms")
+    assertContains(response, "201 Succeeded")
+    assertContains(response, "3 requests.")
+
+
+def test_activity_explains_failures_in_plain_words_and_keeps_the_summary_folded(admin_client, org):
+    log(
+        org,
+        method="POST",
+        status=409,
+        outcome=Outcome.FAILED,
+        resource_label="dup@acme.test",
+        summary={"userName": "dup@acme.test", "password": "(not recorded)"},
+        explanation="Okta tried to create user dup@acme.test, but: the userName is taken.",
+    )
+    log(org, 5, explanation="left over from a retry")  # a success shows no explanation
+
+    response = admin_client.get(url("activity"))
+
+    assertContains(response, "409 Failed")
+    assertContains(
+        response,
+        '<p class="explanation">Okta tried to create user dup@acme.test, but: '
+        "the userName is taken.</p>",
+    )
+    assertNotContains(response, "left over from a retry")
+    assertContains(response, "<details><summary>Request summary</summary><pre>{")
+    assertContains(response, "&quot;userName&quot;: &quot;dup@acme.test&quot;")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "shown", "hidden"),
+    [
+        ("succeeded", "good@acme.test", "bad@acme.test"),
+        ("failed", "bad@acme.test", "good@acme.test"),
+    ],
+)
+def test_activity_filters_by_outcome(admin_client, org, outcome, shown, hidden):
+    log(org, 2, resource_label="good@acme.test")
+    log(org, 1, status=400, outcome=Outcome.FAILED, resource_label="bad@acme.test")
+
+    response = admin_client.get(url("activity"), {"outcome": outcome})
+
+    assertContains(response, shown)
+    assertNotContains(response, hidden)
+    assertContains(response, f'?outcome={outcome}" aria-current="page">')
+
+
+def test_activity_with_an_unknown_outcome_shows_everything(admin_client, org):
+    log(org, 2, resource_label="good@acme.test")
+    log(org, 1, status=400, outcome=Outcome.FAILED, resource_label="bad@acme.test")
+
+    response = admin_client.get(url("activity"), {"outcome": "bogus"})
+
+    assertContains(response, "good@acme.test")
+    assertContains(response, "bad@acme.test")
+    assertContains(response, f'href="{url("activity")}" aria-current="page">All</a>')
+
+
+def test_activity_says_when_there_is_nothing_yet(admin_client, org):
+    assertContains(admin_client.get(url("activity")), "No SCIM requests yet.")
+    assertContains(admin_client.get(url("activity"), {"outcome": "failed"}), "No failed requests.")
+
+
+def test_activity_is_paginated_fifty_to_a_page_keeping_the_filter(admin_client, org):
+    ScimRequest.objects.bulk_create(
+        ScimRequest(
+            organisation=org,
+            created_at=timezone.now() - timedelta(minutes=n),
+            method="GET",
+            path=f"/scim/v2/{org.public_id}/Users/{n}",
+            status=404,
+            outcome=Outcome.FAILED,
+            duration_ms=1,
+            resource_label=f"person-{n:03d}",
+        )
+        for n in range(120)
+    )
+
+    first = admin_client.get(url("activity"), {"outcome": "failed"})
+    last = admin_client.get(url("activity"), {"outcome": "failed", "page": 3})
+    beyond = admin_client.get(url("activity"), {"outcome": "failed", "page": 99})
+
+    assert [row.entry.resource_label for row in first.context["rows"]] == [
+        f"person-{n:03d}" for n in range(50)
+    ]
+    assertContains(first, "Page 1 of 3")
+    assertContains(first, 'href="?outcome=failed&amp;page=2" rel="next">Older</a>')
+    assertNotContains(first, "Newer")
+    assert len(last.context["rows"]) == 20
+    assertContains(last, 'href="?outcome=failed&amp;page=2" rel="prev">Newer</a>')
+    assert beyond.context["page"].number == 3
+
+
+def test_activity_takes_the_same_number_of_queries_for_5_or_60_rows(
+    admin_client, org, django_assert_max_num_queries
+):
+    for n in range(5):
+        log(org, n, summary={"userName": f"p{n}"})
+    with CaptureQueriesContext(connection) as few:
+        assert admin_client.get(url("activity")).status_code == 200
+    assert len(few) <= 5
+
+    for n in range(5, 60):
+        log(org, n, status=400, outcome=Outcome.FAILED, explanation="no", summary={"n": n})
+    with django_assert_max_num_queries(len(few)):
+        response = admin_client.get(url("activity"))
+    assert len(response.context["rows"]) == 50
+
+
+# --- the providers overview ------------------------------------------------------------------
+
+
+def _cards(response) -> dict[str, str]:
+    html = response.content.decode()
+    cards = html.split('<li class="provider-card">')[1:]
+    names = [re.findall(r"<h2>(.*?)</h2>", card)[0] for card in cards]
+    return dict(zip(names, cards, strict=True))
+
+
+def test_overview_offers_scim_set_up_for_okta_and_entra_only(admin_client, org):
+    cards = _cards(admin_client.get(reverse("sso:overview")))
+
+    for name, slug in [("Okta", "okta"), ("Microsoft Entra ID", "entra")]:
+        assert f'href="{url("provider", slug)}">Set up<' in cards[name]
+        assert "SCIM off" in cards[name]
+        assert "None yet" in cards[name]
+    for name in ["Google Workspace", "Other SAML 2.0"]:
+        assert "Not configured" in cards[name]
+        assert "href=" not in cards[name]
+        assert "SCIM" not in cards[name]
+
+
+def test_overview_shows_scim_on_and_the_organisations_last_request(admin_client, org, other_org):
+    services.organisation_update(organisation=org, actor=SYSTEM, scim_enabled=True)
+    log(org, 60)
+    last = log(org, 3, method="POST", status=409, outcome=Outcome.FAILED)
+    log(other_org, 1, status=500, outcome=Outcome.FAILED)
+
+    cards = _cards(admin_client.get(reverse("sso:overview")))
+
+    for name in ["Okta", "Microsoft Entra ID"]:
+        assert "SCIM on" in cards[name]
+        assert ">Manage<" in cards[name]
+        assert f'<time datetime="{last.created_at.isoformat()}">' in cards[name]
+        assert "Failed (409)" in cards[name]
+        assert "(500)" not in cards[name]
+
+
+def test_overview_takes_the_same_number_of_queries_with_many_requests(
+    admin_client, org, django_assert_max_num_queries
+):
+    log(org)
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(reverse("sso:overview"))
+    for n in range(30):
+        log(org, n)
+
+    with django_assert_max_num_queries(len(few)):
+        response = admin_client.get(reverse("sso:overview"))
+    assert response.status_code == 200
