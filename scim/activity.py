@@ -1,6 +1,6 @@
 """The SCIM request log behind the Activity tab: what each request did, in plain words."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ class Target:
     resource_type: str = ""  # "User" or "Group"
     resource_id: str = ""
     label: str = ""  # userName or displayName
+    ignored: list[str] = field(default_factory=list)  # attributes sent that we do not store
 
 
 def client_name(user_agent: str) -> str:
@@ -66,6 +67,13 @@ def describe_action(method: str, resource_type: str, label: str, *, collection: 
         method, method
     )
     return f"{verb} {noun} {label}".rstrip()
+
+
+def note_ignored(client: str, ignored: list[str]) -> str:
+    """For a request that succeeded but carried attributes auzlearn does not keep: worth
+    knowing when an admin wonders why a mapped attribute never shows up."""
+    names = ", ".join(dict.fromkeys(ignored))
+    return f"{client} also sent attributes auzlearn does not store, so they were ignored: {names}."
 
 
 def explain_failure(client: str, action: str, status: int, detail: str) -> str:

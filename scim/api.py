@@ -126,6 +126,8 @@ class ScimView(APIView):
                 collection="resource_id" not in self.kwargs,
             )
             explanation = activity.explain_failure(client, action, response.status_code, detail)
+        elif target.ignored:
+            explanation = activity.note_ignored(client, target.ignored)
         key = request.auth if isinstance(request.auth, ScimKey) else None
         activity.record(
             organisation=organisation,

@@ -131,6 +131,7 @@ def parse(document: dict[str, Any]) -> UserInput:
         username=username,
         fields=fields,
         active=None if active is None else as_bool(active, "active"),
+        ignored=[key for key in document if _is_ignored(key)],
     )
     enterprise = get_ci(document, ENTERPRISE_USER)
     if enterprise is not None:
@@ -140,6 +141,18 @@ def parse(document: dict[str, Any]) -> UserInput:
         fields["department"] = as_text(get_ci(enterprise, "department"), "department")
         user_input.manager = manager_reference(get_ci(enterprise, "manager"))
     return user_input
+
+
+# Not stored, and not worth a note: Okta's random password, and what the server sets itself.
+_SKIPPED_SILENTLY = {"password", "schemas", "id", "meta", "groups"}
+
+
+def _is_ignored(key: str) -> bool:
+    """Whether a top-level key of a body names nothing we store (Entra sends addresses, roles,
+    its own schema URNs), so that the Activity tab can say so."""
+    if key.lower() in _SKIPPED_SILENTLY or key.lower() == ENTERPRISE_USER.lower():
+        return False
+    return USER.find(key) is None
 
 
 def manager_reference(value: Any) -> ManagerReference:

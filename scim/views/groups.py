@@ -111,6 +111,7 @@ class GroupView(GroupsView):
     def patch(self, request: Request, organisation_id: str, resource_id: str) -> Response:
         operations = patch.parse_patch(self.body(request))
         changes = patch.group_patch(operations)
+        self.target.ignored = changes.ignored
         with transaction.atomic():
             team = self._for_update(request, resource_id)
             people = groups.resolve(

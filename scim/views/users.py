@@ -48,7 +48,7 @@ class UsersView(ScimView):
 
     def post(self, request: Request, organisation_id: str) -> Response:
         user_input = users.parse(self.body(request))
-        self.target.label = user_input.username
+        self.target.label, self.target.ignored = user_input.username, user_input.ignored
         with transaction.atomic():
             user = self._create_or_revive(user_input)
         user = User.objects.get(pk=user.pk)  # fresh, with the values the database holds
@@ -119,6 +119,7 @@ class UserView(UsersView):
 
     def put(self, request: Request, organisation_id: str, resource_id: str) -> Response:
         user_input = users.parse(self.body(request))
+        self.target.ignored = user_input.ignored
         with transaction.atomic():
             user = self._for_update(request, resource_id)
             # PUT replaces the profile; the enterprise extension (department, employee number,
@@ -138,6 +139,7 @@ class UserView(UsersView):
                 projection=FULL,
             )
             result = patch.apply_user_patch(before, operations)
+            self.target.ignored = result.ignored
             # The extension is always part of a patched user, even when the patch emptied it:
             # leaving it out would mean "unchanged" (as for PUT) and undo a removal.
             user_input = users.parse({ENTERPRISE_USER: {}, **result.resource})

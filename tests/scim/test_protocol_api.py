@@ -219,3 +219,36 @@ def test_a_wrong_key_is_logged_for_the_organisation_of_the_url(scim, org):
     entry = ScimRequest.objects.get(organisation=org)
     assert entry.status == 401 and entry.key_prefix == ""
     assert "refused" in entry.explanation
+
+
+def test_attributes_we_do_not_store_are_noted_on_success(entra):
+    body = {
+        "userName": "jane@acme.test",
+        "addresses": [{"type": "work", "formatted": "1 Main St"}],
+        "roles": [],
+        "password": "ignored-without-a-note",
+    }
+    assert entra.post("Users", body).status_code == 201
+    entry = ScimRequest.objects.get(method="POST")
+    assert entry.outcome == "succeeded"
+    assert entry.explanation == (
+        "Microsoft Entra ID also sent attributes auzlearn does not store, so they were ignored: "
+        "addresses, roles."
+    )
+
+
+def test_a_patch_adding_a_second_work_email_keeps_the_new_one(scim, learner):
+    body = {
+        "Operations": [
+            {
+                "op": "add",
+                "path": "emails",
+                "value": [{"value": "new@acme.test", "type": "work", "primary": True}],
+            }
+        ]
+    }
+    assert scim.patch(f"Users/{learner.public_id}", body).status_code == 200
+    learner.refresh_from_db()
+    assert learner.email == "new@acme.test"
+    entry = ScimRequest.objects.get(method="PATCH")
+    assert "emails.primary" in entry.explanation
