@@ -40,20 +40,22 @@ def summarise(value: Any, depth: int = 0) -> Any:
     if isinstance(value, dict):
         summary: dict[str, Any] = {}
         for key, item in list(value.items())[:MAX_ITEMS]:
-            if str(key).lower() in SECRET_KEYS:
-                summary[key] = "(not recorded)"
-            elif str(key).lower() == "members" and isinstance(item, list):
-                summary[key] = f"{len(item)} member(s)"
+            name = summarise(str(key))
+            if name.lower() in SECRET_KEYS:
+                summary[name] = "(not recorded)"
+            elif name.lower() == "members" and isinstance(item, list):
+                summary[name] = f"{len(item)} member(s)"
             else:
-                summary[key] = summarise(item, depth + 1) if depth < 4 else "…"
+                summary[name] = summarise(item, depth + 1) if depth < 4 else "…"
         return summary
     if isinstance(value, list):
         items = [summarise(item, depth + 1) for item in value[:MAX_ITEMS]]
         if len(value) > MAX_ITEMS:
             items.append(f"… {len(value) - MAX_ITEMS} more")
         return items
-    if isinstance(value, str) and len(value) > MAX_TEXT:
-        return value[:MAX_TEXT] + "…"
+    if isinstance(value, str):
+        value = value.replace("\x00", "\ufffd")  # PostgreSQL's jsonb cannot hold NUL
+        return value[:MAX_TEXT] + "…" if len(value) > MAX_TEXT else value
     return value
 
 

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser
@@ -71,11 +72,13 @@ class ScimView(APIView):
         self.actor = Actor.scim_key(key.prefix)
         if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
             raise ScimError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+        _refuse_nul(dict(request.query_params))
 
     def body(self, request: Request) -> dict[str, Any]:
         data = request.data
         if not isinstance(data, dict):
             raise ScimError(400, "The request body must be a JSON object.", "invalidValue")
+        _refuse_nul(data)
         return data
 
     def tenant_url(self) -> str:
@@ -105,7 +108,8 @@ class ScimView(APIView):
     ) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         try:
-            self._log(request, response, kwargs.get("organisation_id", ""))
+            with transaction.atomic():  # a failed insert must not break an outer transaction
+                self._log(request, response, kwargs.get("organisation_id", ""))
         except Exception:  # the log must never turn a good answer into an error
             logger.exception("Could not record a SCIM request")
         return response
@@ -142,6 +146,21 @@ class ScimView(APIView):
             body=_parsed_body(request),
             explanation=explanation,
         )
+
+
+def _refuse_nul(value: Any) -> None:
+    """PostgreSQL cannot store a NUL character in text; refuse it as the client's mistake
+    rather than fail on it."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ScimError(400, "Text values must not contain NUL characters.", "invalidValue")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key)
+            _refuse_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_nul(item)
 
 
 def _etags(header: str) -> set[str]:

@@ -1,11 +1,15 @@
 """Authentication, tenant isolation, discovery, errors and the request log, on every endpoint."""
 
+import uuid
+
 import pytest
 from django.test import Client
 
 from accounts import services
 from accounts.models import Team, User
 from scim import keys
+from scim.groups import MAX_MEMBERS_PER_REQUEST
+from scim.handlers import exception_handler
 from scim.models import ScimKey, ScimRequest
 from tests import factories
 from tests.scim.conftest import assert_scim_error
@@ -252,3 +256,29 @@ def test_a_patch_adding_a_second_work_email_keeps_the_new_one(scim, learner):
     assert learner.email == "new@acme.test"
     entry = ScimRequest.objects.get(method="PATCH")
     assert "emails.primary" in entry.explanation
+
+
+def test_nul_characters_are_refused_as_invalid_values(scim):
+    assert_scim_error(scim.post("Users", {"userName": "a\u0000b@acme.test"}), 400, "invalidValue")
+    assert_scim_error(scim.get('Users?filter=userName eq "a\u0000b"'), 400, "invalidValue")
+    assert not User.objects.filter(organisation=scim.organisation).exists()
+    assert ScimRequest.objects.filter(status=400).count() == 2  # logged, NUL replaced
+
+
+def test_an_unexpected_error_is_a_plain_scim_500_without_internals(caplog):
+    response = exception_handler(RuntimeError("secret internals in the message"), {})
+    assert response.status_code == 500
+    assert response.data == {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "status": "500",
+        "detail": "Something went wrong on our side; it has been logged. Retry the request later.",
+    }
+    assert "secret internals" in caplog.text  # logged for us, not sent to the client
+
+
+def test_members_per_request_are_limited(scim, org):
+    team = factories.team(org, "Big")
+    too_many = [{"value": str(uuid.uuid4())} for _ in range(MAX_MEMBERS_PER_REQUEST + 1)]
+    body = {"Operations": [{"op": "add", "path": "members", "value": too_many}]}
+    document = assert_scim_error(scim.patch(f"Groups/{team.public_id}", body), 400, "invalidValue")
+    assert str(MAX_MEMBERS_PER_REQUEST) in document["detail"]
