@@ -29,7 +29,6 @@ from scim.models import Outcome, ScimKey, ScimRequest
 from scim.tenant import tenant_url
 from sso.providers import PROVIDERS, Provider
 
-# The providers that provision over SCIM; the others (Google Workspace, other SAML) sign in only.
 ACTIVITY_PAGE_SIZE = 50
 OUTCOME_FILTERS = [("", "All"), (Outcome.SUCCEEDED, "Succeeded"), (Outcome.FAILED, "Failed")]
 
