@@ -3,10 +3,12 @@ type, conditional requests, and the request log."""
 
 import logging
 import time
+import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import QuerySet
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser
@@ -24,6 +26,7 @@ from scim.models import ScimKey
 from scim.rendering import SCIM_MEDIA_TYPE, ScimJSONParser, ScimJSONRenderer
 
 logger = logging.getLogger(__name__)
+M = TypeVar("M", bound=models.Model)
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 SCIM_DISABLED = (
@@ -146,6 +149,16 @@ class ScimView(APIView):
             body=_parsed_body(request),
             explanation=explanation,
         )
+
+
+def by_public_id(rows: QuerySet[M], resource_id: str) -> M | None:
+    """The row with this SCIM id, or None, also when the id is not a UUID at all (Okta probes
+    with ids like 010101001010101011001010101011 and expects a 404)."""
+    try:
+        public_id = uuid.UUID(resource_id)
+    except ValueError:
+        return None
+    return rows.filter(public_id=public_id).first()
 
 
 def _refuse_nul(value: Any) -> None:

@@ -1,6 +1,5 @@
 """/Groups: teams pushed from Okta and Entra, and their members (RFC 7644 §3; DESIGN §5)."""
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +11,7 @@ from rest_framework.response import Response
 from accounts import services
 from accounts.models import Team, User
 from scim import filters, groups, patch
-from scim.api import ScimView
+from scim.api import ScimView, by_public_id
 from scim.documents import list_response, version_of
 from scim.errors import not_found
 from scim.query import Projection, page_of, projection_of, search_parameters, text_param
@@ -150,11 +149,7 @@ class GroupView(GroupsView):
         return Team.objects.filter(organisation=self.organisation)
 
     def _find(self, resource_id: str, teams: QuerySet[Team]) -> Team:
-        try:
-            public_id = uuid.UUID(resource_id)
-        except ValueError:
-            public_id = None
-        team = teams.filter(public_id=public_id).first() if public_id else None
+        team = by_public_id(teams, resource_id)
         if team is None:
             raise not_found(f'No group with id "{resource_id[:64]}" in this organisation.')
         self.target.resource_id, self.target.label = str(team.public_id), team.display_name

@@ -1,6 +1,5 @@
 """/Users: Okta's and Entra's view of the organisation's people (RFC 7644 §3; DESIGN §4 and §5)."""
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,7 +12,7 @@ from accounts import services
 from accounts.errors import UserConflict
 from accounts.models import User, UserQuerySet
 from scim import filters, patch, users
-from scim.api import ScimView
+from scim.api import ScimView, by_public_id
 from scim.documents import list_response, version_of
 from scim.errors import not_found, uniqueness
 from scim.query import Projection, page_of, projection_of, search_parameters, text_param
@@ -159,11 +158,7 @@ class UserView(UsersView):
     def _find(self, resource_id: str, people: QuerySet[User]) -> User:
         """The user, or a SCIM 404 for anything else: malformed ids, deleted users and other
         organisations' users alike."""
-        try:
-            public_id = uuid.UUID(resource_id)
-        except ValueError:
-            public_id = None
-        user = people.filter(public_id=public_id).first() if public_id else None
+        user = by_public_id(people, resource_id)
         if user is None:
             raise not_found(f'No user with id "{resource_id[:64]}" in this organisation.')
         self.target.resource_id, self.target.label = str(user.public_id), user.username

@@ -1,14 +1,9 @@
 """Management commands: create_organisation and demo."""
 
-import os
 import re
-import subprocess
-import sys
 from io import StringIO
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
@@ -23,8 +18,8 @@ from accounts.models import (
     TeamMembership,
     User,
 )
+from tests.manage import manage, migrated_database
 
-PROJECT_ROOT = Path(django_settings.BASE_DIR)
 STRONG_PASSWORD = "violet-harbour-lantern-47"
 
 
@@ -168,31 +163,10 @@ def test_create_organisation_refuses_an_invalid_email_and_creates_nothing(db):
     assert not User.objects.exists()
 
 
-def _manage(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DEBUG", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(DJANGO_SETTINGS_MODULE="tests.settings", DATABASE_URL=database_url)
-    return subprocess.run(  # noqa: S603 - fixed arguments, our own manage.py
-        [sys.executable, str(PROJECT_ROOT / "manage.py"), *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_create_organisation_exits_with_status_1_on_a_duplicate_slug(tmp_path):
-    # A database file of its own: a subprocess cannot see the test transaction.
-    database_url = f"sqlite:///{tmp_path / 'commands.sqlite3'}"
-    migrated = _manage("migrate", "--noinput", database_url=database_url)
-    assert migrated.returncode == 0, migrated.stderr
+    database_url = migrated_database(tmp_path)
 
-    first = _manage(
+    first = manage(
         "create_organisation",
         "dup",
         "--name=Dup",
@@ -203,7 +177,7 @@ def test_create_organisation_exits_with_status_1_on_a_duplicate_slug(tmp_path):
     assert first.returncode == 0, first.stderr
     assert re.fullmatch(r"[0-9a-f]{20}\n", first.stdout)
 
-    second = _manage(
+    second = manage(
         "create_organisation",
         "dup",
         "--name=Dup again",

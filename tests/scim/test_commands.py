@@ -1,14 +1,9 @@
 """Management commands: scim_key and prune_scim_requests."""
 
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from io import StringIO
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
@@ -18,8 +13,8 @@ from accounts.models import ActorKind, AuditEvent
 from scim import keys
 from scim.models import Outcome, ScimKey, ScimRequest
 from tests import factories
+from tests.manage import manage, migrated_database
 
-PROJECT_ROOT = Path(django_settings.BASE_DIR)
 COMMAND_ACTOR = "manage.py scim_key"
 
 
@@ -119,31 +114,10 @@ def test_scim_key_for_an_unknown_slug_is_a_clear_error(org):
     assert not ScimKey.objects.exists()
 
 
-def _manage(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DEBUG", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(DJANGO_SETTINGS_MODULE="tests.settings", DATABASE_URL=database_url)
-    return subprocess.run(  # noqa: S603 - fixed arguments, our own manage.py
-        [sys.executable, str(PROJECT_ROOT / "manage.py"), *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_scim_key_exits_with_status_1_for_an_unknown_slug(tmp_path):
-    # A database file of its own: a subprocess cannot see the test transaction.
-    database_url = f"sqlite:///{tmp_path / 'commands.sqlite3'}"
-    migrated = _manage("migrate", "--noinput", database_url=database_url)
-    assert migrated.returncode == 0, migrated.stderr
+    database_url = migrated_database(tmp_path)
 
-    result = _manage("scim_key", "nope", database_url=database_url)
+    result = manage("scim_key", "nope", database_url=database_url)
 
     assert result.returncode == 1
     assert result.stdout == ""

@@ -184,10 +184,11 @@ def test_group_read_costs_the_same_queries_at_any_member_count(
 ):
     people = factories.many_users(org, size)
     team = factories.team(org, "Big", members=people)
-    with django_assert_max_num_queries(6):
+    # The key, the team, its members, and the log entry (in a savepoint of its own).
+    with django_assert_max_num_queries(8):
         response = scim.get(f"Groups/{team.public_id}")
     assert len(response.json()["members"]) == size
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         listed = scim.get("Groups")
     assert listed.json()["totalResults"] == 1
 
@@ -198,6 +199,6 @@ def test_adding_256_members_costs_a_constant_number_of_queries(
     team = factories.team(org, "Big")
     people = factories.many_users(org, 256)
     body = patch({"op": "add", "path": "members", "value": members(*people)})
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         assert scim.patch(f"Groups/{team.public_id}", body).status_code == 204
     assert team.members.count() == 256
