@@ -95,6 +95,10 @@ REST_FRAMEWORK: dict[str, object] = {
 # Retention of the SCIM request log (Activity tab); `manage.py prune_scim_requests` applies it.
 SCIM_REQUEST_RETENTION_DAYS = env.get_int("SCIM_REQUEST_RETENTION_DAYS", default=30)
 
+# Clock difference tolerated between us and an identity provider when checking SAML validity
+# windows. Small on purpose: a forwarded or replayed assertion should not live long.
+SAML_CLOCK_SKEW_SECONDS = env.get_int("SAML_CLOCK_SKEW_SECONDS", default=120)
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.OrganisationBackend"]
 LOGIN_URL = "accounts:login"

@@ -1,0 +1,122 @@
+"""Changes to SAML connections, one function each, audited on the organisation."""
+
+from dataclasses import asdict
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import audit
+from accounts.audit import Actor
+from accounts.models import Organisation
+from sso.metadata import IdpMetadata
+from sso.models import ProviderKind, SamlConnection
+
+
+class ConnectionRefused(Exception):
+    """A change the connection's state does not allow; the message says why."""
+
+
+@transaction.atomic
+def connection_for(*, organisation: Organisation, provider: str) -> SamlConnection:
+    """The organisation's connection to this provider, created empty on first use. Okta's
+    starts with IdP-initiated sign-in allowed, since the Okta tile signs people in that way."""
+    connection, _ = SamlConnection.objects.get_or_create(
+        organisation=organisation,
+        provider=provider,
+        defaults={"allow_idp_initiated": provider == ProviderKind.OKTA},
+    )
+    return connection
+
+
+@transaction.atomic
+def connection_configure(
+    *,
+    connection: SamlConnection,
+    actor: Actor,
+    metadata: IdpMetadata,
+    metadata_xml: str,
+    metadata_url: str = "",
+) -> SamlConnection:
+    """Take the IdP's settings from parsed metadata (every signing certificate is kept)."""
+    before = _fingerprints(connection)
+    connection.idp_entity_id = metadata.entity_id
+    connection.idp_sso_url = metadata.sso_url
+    connection.idp_slo_url = metadata.slo_url or ""
+    connection.certificates = [_certificate(cert) for cert in metadata.certificates]
+    connection.metadata_xml = metadata_xml
+    connection.metadata_url = metadata_url
+    connection.metadata_refreshed_at = timezone.now() if metadata_url else None
+    connection.metadata_refresh_error = ""
+    connection.updated_at = timezone.now()
+    connection.save()
+    changes: dict[str, Any] = {
+        "provider": connection.provider,
+        "idp_entity_id": metadata.entity_id,
+        "idp_sso_url": metadata.sso_url,
+        "metadata_url": metadata_url,
+    }
+    after = _fingerprints(connection)
+    if after != before:
+        changes["certificates"] = {"before": before, "after": after}
+    audit.record(actor=actor, action="saml.configure", target=connection.organisation, changes=changes)
+    return connection
+
+
+@transaction.atomic
+def connection_refresh_failed(*, connection: SamlConnection, error: str) -> SamlConnection:
+    """A failed refresh keeps the last good configuration and says what went wrong."""
+    connection.metadata_refresh_error = error
+    connection.save(update_fields=["metadata_refresh_error"])
+    return connection
+
+
+@transaction.atomic
+def connection_switches(
+    *,
+    connection: SamlConnection,
+    actor: Actor,
+    enabled: bool,
+    allow_idp_initiated: bool,
+    jit_provisioning: bool,
+) -> SamlConnection:
+    if enabled and not connection.is_configured:
+        raise ConnectionRefused("Upload the identity provider's metadata before turning SSO on.")
+    wanted = {
+        "enabled": enabled,
+        "allow_idp_initiated": allow_idp_initiated,
+        "jit_provisioning": jit_provisioning,
+    }
+    changes = {
+        name: [getattr(connection, name), value]
+        for name, value in wanted.items()
+        if getattr(connection, name) != value
+    }
+    if not changes:
+        return connection
+    for name, (_, value) in changes.items():
+        setattr(connection, name, value)
+    connection.updated_at = timezone.now()
+    connection.save(update_fields=[*changes, "updated_at"])
+    audit.record(
+        actor=actor,
+        action="saml.switches",
+        target=connection.organisation,
+        changes={"provider": connection.provider, **changes},
+    )
+    return connection
+
+
+def _certificate(certificate: Any) -> dict[str, str]:
+    data = asdict(certificate)
+    return {
+        "pem": data["pem"],
+        "fingerprint_sha256": data["fingerprint_sha256"],
+        "subject": data["subject"],
+        "not_before": certificate.not_before.isoformat(),
+        "not_after": certificate.not_after.isoformat(),
+    }
+
+
+def _fingerprints(connection: SamlConnection) -> list[str]:
+    return sorted(cert["fingerprint_sha256"] for cert in connection.certificates)
