@@ -26,8 +26,21 @@ EXPECTED = {
 
 # Everything accepted, compared ignoring case.
 ALIASES = {
-    "given_name": ("FirstName", "givenName", "given_name", f"{CLAIMS}/givenname", "urn:oid:2.5.4.42"),
-    "family_name": ("LastName", "surname", "sn", "family_name", f"{CLAIMS}/surname", "urn:oid:2.5.4.4"),
+    "given_name": (
+        "FirstName",
+        "givenName",
+        "given_name",
+        f"{CLAIMS}/givenname",
+        "urn:oid:2.5.4.42",
+    ),
+    "family_name": (
+        "LastName",
+        "surname",
+        "sn",
+        "family_name",
+        f"{CLAIMS}/surname",
+        "urn:oid:2.5.4.4",
+    ),
     "email": (
         "Email",
         "mail",

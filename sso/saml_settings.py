@@ -19,7 +19,10 @@ def settings_dict(connection: SamlConnection, *, strict: bool = True) -> dict[st
     and only those."""
     idp: dict[str, Any] = {
         "entityId": connection.idp_entity_id,
-        "singleSignOnService": {"url": connection.idp_sso_url, "binding": Constants.BINDING_HTTP_REDIRECT},
+        "singleSignOnService": {
+            "url": connection.idp_sso_url,
+            "binding": Constants.BINDING_HTTP_REDIRECT,
+        },
         "x509certMulti": {"signing": [_body(cert["pem"]) for cert in connection.certificates]},
     }
     if connection.idp_slo_url:
@@ -69,7 +72,9 @@ def saml_settings(connection: SamlConnection, *, strict: bool = True) -> OneLogi
     )
 
 
-def request_data(path: str, *, get: dict[str, str] | None = None, post: dict[str, str] | None = None) -> dict[str, Any]:
+def request_data(
+    path: str, *, get: dict[str, str] | None = None, post: dict[str, str] | None = None
+) -> dict[str, Any]:
     """What python3-saml knows of the request: our public scheme and host, and the path."""
     public = urlsplit(settings.PUBLIC_BASE_URL)
     return {

@@ -48,10 +48,10 @@ def login_start(request: HttpRequest, connection_id: str) -> HttpResponse:
     connection = _connection(connection_id)
     if not connection.enabled:
         return _refused_page(request, connection, "Single sign-on is turned off.", status=403)
-    started = signin.start(
-        connection, relay_state=safe_relay_state(request.GET.get("next")) or ""
+    started = signin.start(connection, relay_state=safe_relay_state(request.GET.get("next")) or "")
+    return with_pending_cookie(
+        HttpResponseRedirect(started.redirect_url), connection, started.nonce
     )
-    return _with_pending_cookie(HttpResponseRedirect(started.redirect_url), connection, started.nonce)
 
 
 @csrf_exempt  # the IdP posts here from its own site; the signed response is the protection
@@ -81,7 +81,9 @@ def _answer(
     pending: PendingSignIn | None,
 ) -> HttpResponse:
     if result.is_test:
-        url = reverse("sso_settings:saml-test-result", args=[connection.provider, result.attempt.pk])
+        url = reverse(
+            "sso_settings:saml-test-result", args=[connection.provider, result.attempt.pk]
+        )
         return HttpResponseRedirect(url)
     if result.user is None:
         return _refused_page(request, connection, result.attempt.reason, attempt=result.attempt)
@@ -112,7 +114,9 @@ def logout_view(request: HttpRequest, connection_id: str) -> HttpResponse:
     name_id = request.session.get("saml_name_id") if request.method == "POST" else None
     logout(request)
     if request.method == "POST" and connection.idp_slo_url and name_id:
-        auth = OneLogin_Saml2_Auth(request_data(_path(connection.logout_url)), saml_settings(connection))
+        auth = OneLogin_Saml2_Auth(
+            request_data(_path(connection.logout_url)), saml_settings(connection)
+        )
         return HttpResponseRedirect(auth.logout(name_id=name_id))
     return HttpResponseRedirect(resolve_url(settings.LOGOUT_REDIRECT_URL))
 
@@ -133,7 +137,7 @@ def _refused_page(
     return render(request, "sso/refused.html", context, status=status)
 
 
-def _with_pending_cookie(
+def with_pending_cookie(
     response: HttpResponse, connection: SamlConnection, nonce: str
 ) -> HttpResponse:
     secure = settings.PUBLIC_BASE_URL.startswith("https://")

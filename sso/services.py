@@ -59,7 +59,9 @@ def connection_configure(
     after = _fingerprints(connection)
     if after != before:
         changes["certificates"] = {"before": before, "after": after}
-    audit.record(actor=actor, action="saml.configure", target=connection.organisation, changes=changes)
+    audit.record(
+        actor=actor, action="saml.configure", target=connection.organisation, changes=changes
+    )
     return connection
 
 

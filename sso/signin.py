@@ -185,7 +185,9 @@ class _Recorder:
     def __init__(self, connection: SamlConnection, verdict: Verdict, ip: str | None) -> None:
         self.connection, self.verdict, self.ip = connection, verdict, ip
 
-    def _save(self, outcome: str, code: str = "", reason: str = "", user: User | None = None) -> SignInAttempt:
+    def _save(
+        self, outcome: str, code: str = "", reason: str = "", user: User | None = None
+    ) -> SignInAttempt:
         return SignInAttempt.objects.create(
             organisation=self.connection.organisation,
             connection=self.connection,

@@ -13,13 +13,13 @@ of them pass. Things python3-saml leaves loose that we tighten:
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from lxml import etree
 from onelogin.saml2.response import OneLogin_Saml2_Response
 from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 
@@ -115,7 +115,7 @@ def validate(
     already_accepted: Callable[[str], bool],
 ) -> Verdict:
     checks = _Checks()
-    document = _parse(encoded, checks)
+    xml, document = _parse(encoded, checks)
     if document is None:
         checks.skip(*LATER)
         return Verdict(checks.items)
@@ -142,7 +142,10 @@ def validate(
     checks.add("destination", LATER[5][1], *_destination(connection, document))
     checks.add("recipient", LATER[6][1], *_recipient(connection, assertion))
     validity = _validity(document, assertion, expectation)
-    verdict.clock_difference_seconds, verdict.expires_at = validity.clock_difference, validity.expires
+    verdict.clock_difference_seconds, verdict.expires_at = (
+        validity.clock_difference,
+        validity.expires,
+    )
     checks.add("validity", LATER[7][1], validity.passed, validity.detail)
     checks.add("in_response_to", LATER[8][1], *_in_response_to(document, assertion, expectation))
     verdict.assertion_id = assertion.get("ID") or ""
@@ -155,36 +158,41 @@ def validate(
         if seen
         else ("The assertion has no ID." if not verdict.assertion_id else "First use."),
     )
-    name_id_passed, name_id_detail, verdict.name_id = _name_id(assertion)
+    name_id_passed, name_id_detail, verdict.name_id = _name_id(assertion, xml)
     checks.add("name_id", LATER[10][1], name_id_passed, name_id_detail)
     checks.add("library", LATER[11][1], *_library(connection, encoded, expectation))
     verdict.attributes = _attributes(assertion)
     return verdict
 
 
-def _parse(encoded: str, checks: _Checks) -> Any:
+def _parse(encoded: str, checks: _Checks) -> tuple[bytes, Any]:
+    """The response's XML and its parsed document (None when it cannot be used)."""
     if len(encoded) > MAX_RESPONSE_BYTES * 4 // 3 + 4:
-        checks.add("format", "A SAML response of sensible size", False, "The response is too large.")
-        return None
+        checks.add(
+            "format", "A SAML response of sensible size", False, "The response is too large."
+        )
+        return b"", None
     try:
         xml = base64.b64decode(encoded, validate=False)
     except (binascii.Error, ValueError):
-        checks.add("format", "A SAML response of sensible size", False, "SAMLResponse is not base64.")
-        return None
+        checks.add(
+            "format", "A SAML response of sensible size", False, "SAMLResponse is not base64."
+        )
+        return b"", None
     checks.add("format", "A SAML response of sensible size", True, f"{len(xml)} bytes.")
     if b"<!DOCTYPE" in xml.upper() or b"<!ENTITY" in xml.upper():
         checks.add("xml", "Well-formed XML without a DTD", False, "The response contains a DTD.")
-        return None
+        return xml, None
     try:
         document = OneLogin_Saml2_XML.to_etree(xml)
     except Exception:  # python3-saml raises several types for unsafe or broken XML
         checks.add("xml", "Well-formed XML without a DTD", False, "The response is not XML.")
-        return None
+        return xml, None
     if document.tag != f"{{{NS['samlp']}}}Response":
         checks.add("xml", "Well-formed XML without a DTD", False, "This is not a SAML Response.")
-        return None
+        return xml, None
     checks.add("xml", "Well-formed XML without a DTD", True)
-    return document
+    return xml, document
 
 
 def _status(document: Any) -> tuple[bool, str]:
@@ -290,11 +298,18 @@ def _in_response_to(document: Any, assertion: Any, expectation: Expectation) -> 
     return True, "It answers the sign-in request this browser started."
 
 
-def _name_id(assertion: Any) -> tuple[bool, str, str]:
+# A NameID element with a comment in its text. The safe parser drops comments (and so joins the
+# text around them), so this is looked for in the raw XML.
+_COMMENTED_NAME_ID = re.compile(rb"<(?:[\w.-]+:)?NameID\b[^>]*>[^<]*<!--")
+
+
+def _name_id(assertion: Any, xml: bytes) -> tuple[bool, str, str]:
     name_id = assertion.find("saml:Subject/saml:NameID", NS)
     if name_id is None:
         return False, "The assertion has no NameID.", ""
-    if any(isinstance(node, etree._Comment) for node in name_id.iter()):
+    if _COMMENTED_NAME_ID.search(xml):
+        # The comment-truncation attack (CVE-2017-11427 and kin): a signed NameID of the
+        # attacker's own account, cut by a comment so that a careless reader sees someone else.
         return False, "The NameID contains an XML comment, a known attack; refused.", ""
     value = "".join(name_id.itertext()).strip()
     if not value:
@@ -302,7 +317,9 @@ def _name_id(assertion: Any) -> tuple[bool, str, str]:
     return True, value, value
 
 
-def _library(connection: SamlConnection, encoded: str, expectation: Expectation) -> tuple[bool, str]:
+def _library(
+    connection: SamlConnection, encoded: str, expectation: Expectation
+) -> tuple[bool, str]:
     response = OneLogin_Saml2_Response(saml_settings(connection, strict=True), encoded)
     valid = response.is_valid(
         request_data(_path(connection.acs_url)), request_id=expectation.request_id
