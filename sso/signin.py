@@ -173,7 +173,7 @@ def _sign_in(connection: SamlConnection, verdict: Verdict, record: "_Recorder") 
                 family_name=profile.get("family_name", ""),
             )
         elif profile:
-            services.user_update(user=user, actor=actor, **profile)  # type: ignore[arg-type]
+            services.user_update(user=user, actor=actor, **profile)
     except (AccountsError, ValidationError) as error:
         return Result(record.refused("profile", f"The attributes could not be used: {error}"))
     return Result(record.signed_in(user), user=user)
