@@ -58,7 +58,6 @@ def settings_dict(connection: SamlConnection, *, strict: bool = True) -> dict[st
             "wantAttributeStatement": False,
             "requestedAuthnContext": False,
             "rejectDeprecatedAlgorithm": True,
-            "rejectUnsolicitedResponsesWithInResponseTo": True,
             "allowRepeatAttributeName": True,
             "signatureAlgorithm": Constants.RSA_SHA256,
             "digestAlgorithm": Constants.SHA256,

@@ -277,6 +277,8 @@ def _validity(document: Any, assertion: Any, expectation: Expectation) -> _Valid
     if not_after is None or not confirmation_ends or None in confirmation_ends:
         return _Validity(False, "The assertion has no expiry (NotOnOrAfter)." + seen, difference)
     expires = min(ends)
+    if issued is not None and issued > now + skew:
+        return _Validity(False, "Issued in the future." + seen, difference, expires)
     if not_before is not None and not_before > now + skew:
         return _Validity(False, f"Not valid before {not_before:%H:%M:%S} UTC." + seen, difference)
     if expires <= now - skew:
