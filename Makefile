@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 # Local runs use DEBUG (demo data, runserver); the test suite runs with production settings.
 RUN_ENV := DEBUG=true
 
-.PHONY: run test lint pytest install clean
+.PHONY: run test lint pytest install clean bench bench-smoke
 
 install: $(INSTALLED)
 
@@ -30,6 +30,21 @@ lint: $(INSTALLED)
 
 pytest: $(INSTALLED)
 	$(VENV)/bin/pytest
+
+# The benchmark (bench/README.md): its own PostgreSQL database, the app under gunicorn. BENCH_ARGS
+# passes options, e.g. make bench BENCH_ARGS="--users 20000 --keep-db".
+BENCH_INSTALLED := $(VENV)/.bench-installed
+
+$(BENCH_INSTALLED): $(INSTALLED) bench/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
+bench: $(BENCH_INSTALLED)
+	$(PY) -m bench $(BENCH_ARGS)
+
+# CI's smoke run: 2,000 people, a few requests per endpoint, query-count budgets only.
+bench-smoke: $(BENCH_INSTALLED)
+	$(PY) -m bench --users 2000 --smoke
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -5,6 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("scim.urls")),
     path("", include("sso.urls")),
+    path("", include("sso.settings_urls")),
     path("", include("scim.settings_urls")),
     path("", include("accounts.urls")),
 ]

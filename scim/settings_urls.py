@@ -1,4 +1,5 @@
-"""Settings → Single Sign-on → <provider>: the SCIM and Activity tabs (DESIGN §3).
+"""Settings → Single Sign-on → <provider>: the SCIM tab (DESIGN §3). The provider's home, its SAML
+tab and the Activity tab are in ``sso.settings_urls``.
 
 Only providers that provision over SCIM match; /settings/sso/google/scim/ is a 404. No URL
 names an organisation: the views take it from the signed-in primary admin.
@@ -27,10 +28,8 @@ app_name = "scim_settings"
 PROVIDER = "settings/sso/<scim_provider:provider>/"
 
 urlpatterns = [
-    path(PROVIDER, views.provider_home, name="provider"),
     path(PROVIDER + "scim/", views.scim_tab, name="scim"),
     path(PROVIDER + "scim/enabled/", views.scim_enabled, name="scim-enabled"),
     path(PROVIDER + "scim/key/", views.key_generate, name="key-generate"),
     path(PROVIDER + "scim/key/revoke/", views.key_revoke, name="key-revoke"),
-    path(PROVIDER + "activity/", views.activity_tab, name="activity"),
 ]

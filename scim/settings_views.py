@@ -1,4 +1,5 @@
-"""Settings → Single Sign-on → Okta / Microsoft Entra ID: the SCIM and Activity tabs.
+"""Settings → Single Sign-on → Okta / Microsoft Entra ID: the SCIM tab, and the SCIM request log
+that the Activity tab (``sso.settings_views.activity``) shows.
 
 Every view takes the organisation from the signed-in primary admin (``primary_admin_required``),
 never from the URL. A new Secret Key is rendered once, in the response to the POST that made it;
@@ -51,13 +52,6 @@ class ActivityRow:
 
 
 # --- the views ----------------------------------------------------------------------------------
-
-
-@require_GET
-@primary_admin_required
-def provider_home(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
-    # The SAML tab will be the first tab; until it exists the provider opens on SCIM.
-    return redirect("scim_settings:scim", provider=provider)
 
 
 @require_GET
@@ -118,11 +112,12 @@ def key_revoke(request: HttpRequest, provider: str, organisation: Organisation) 
     return redirect("scim_settings:scim", provider=provider)
 
 
-@require_GET
-@never_cache
-@primary_admin_required
-def activity_tab(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
-    """The organisation's SCIM requests, newest first: a COUNT and one page of rows."""
+# --- the SCIM request log of the Activity tab -------------------------------------------------
+
+
+def request_log(request: HttpRequest, organisation: Organisation) -> dict[str, object]:
+    """The SCIM part of the Activity tab (``sso.settings_views.activity``): the organisation's
+    SCIM requests, newest first, filtered by outcome; a COUNT and one page of rows."""
     outcome = request.GET.get("outcome", "")
     entries = ScimRequest.objects.filter(organisation=organisation)
     if outcome in Outcome.values:
@@ -130,16 +125,13 @@ def activity_tab(request: HttpRequest, provider: str, organisation: Organisation
     else:
         outcome = ""
     page = Paginator(entries, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
+    return {
         "page": page,
         "rows": _activity_rows(page, organisation),
         "outcome": outcome,
         "outcome_filters": OUTCOME_FILTERS,
         "retention_days": settings.SCIM_REQUEST_RETENTION_DAYS,
     }
-    return render(
-        request, "scim/activity_tab.html", _context(organisation, provider, "activity", context)
-    )
 
 
 # --- helpers ------------------------------------------------------------------------------------

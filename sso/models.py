@@ -162,7 +162,9 @@ class SignInAttempt(models.Model):
     reason = models.TextField(blank=True)
     name_id = models.CharField(max_length=255, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
-    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     ip = models.GenericIPAddressField(null=True, blank=True)
     # Every check and its result: [{"code", "name", "passed", "detail"}]
     checks = models.JSONField(default=list, blank=True)

@@ -21,21 +21,22 @@ PENDING_COOKIE = "auzlearn_saml"
 BACKEND = "accounts.backends.OrganisationBackend"
 
 
-def _connection(connection_id: str) -> SamlConnection:
+def _connection(connection_id: str, *, configured: bool = True) -> SamlConnection:
     connection = (
         SamlConnection.objects.select_related("organisation")
         .filter(public_id=connection_id)
         .first()
     )
-    if connection is None or not connection.is_configured:
+    if connection is None or (configured and not connection.is_configured):
         raise Http404("No such SAML connection.")
     return connection
 
 
 @require_GET
 def metadata(request: HttpRequest, connection_id: str) -> HttpResponse:
-    """Our SP metadata; its URL is our Entity ID."""
-    xml = saml_settings(_connection(connection_id)).get_sp_metadata()
+    """Our SP metadata; its URL is our Entity ID. Available before the IdP's metadata is
+    uploaded, since some IdPs (Entra's "Upload metadata file") start from ours."""
+    xml = saml_settings(_connection(connection_id, configured=False)).get_sp_metadata()
     response = HttpResponse(xml, content_type="application/samlmetadata+xml")
     if request.GET.get("download"):
         response["Content-Disposition"] = 'attachment; filename="auzlearn-sp-metadata.xml"'

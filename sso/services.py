@@ -38,8 +38,21 @@ def connection_configure(
     metadata_xml: str,
     metadata_url: str = "",
 ) -> SamlConnection:
-    """Take the IdP's settings from parsed metadata (every signing certificate is kept)."""
+    """Take the IdP's settings from parsed metadata (every signing certificate is kept). When
+    nothing changed (a scheduled refresh, usually) only the refresh time is noted."""
     before = _fingerprints(connection)
+    unchanged = (
+        connection.idp_entity_id == metadata.entity_id
+        and connection.idp_sso_url == metadata.sso_url
+        and connection.idp_slo_url == (metadata.slo_url or "")
+        and before == sorted(cert.fingerprint_sha256 for cert in metadata.certificates)
+        and connection.metadata_url == metadata_url
+    )
+    if unchanged:
+        connection.metadata_refreshed_at = timezone.now() if metadata_url else None
+        connection.metadata_refresh_error = ""
+        connection.save(update_fields=["metadata_refreshed_at", "metadata_refresh_error"])
+        return connection
     connection.idp_entity_id = metadata.entity_id
     connection.idp_sso_url = metadata.sso_url
     connection.idp_slo_url = metadata.slo_url or ""

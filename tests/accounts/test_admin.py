@@ -230,7 +230,8 @@ def test_index_is_titled_for_support_and_lists_only_the_domain_models(staff_clie
     assert response.status_code == 200
     assert b"auzlearn support" in response.content
     apps = {app["app_label"]: app for app in response.context["app_list"]}
-    assert set(apps) == {"accounts", "scim"}  # no auth groups (scim: tests/scim/test_scim_admin)
+    # No auth groups. scim: tests/scim/test_scim_admin.py; sso: tests/sso/test_sso_admin.py.
+    assert set(apps) == {"accounts", "scim", "sso"}
     assert {model["object_name"] for model in apps["accounts"]["models"]} == {
         "AuditEvent",
         "Organisation",

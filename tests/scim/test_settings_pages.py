@@ -1,5 +1,6 @@
-"""Settings → Single Sign-on → Okta / Entra ID: the SCIM tab, the Activity tab and the SCIM state
-on the providers overview. Primary admins only; always the admin's own organisation."""
+"""Settings → Single Sign-on → Okta / Entra ID: the SCIM tab, the SCIM request log on the Activity
+tab (``?log=scim``) and the SCIM state on the providers overview. Primary admins only; always the
+admin's own organisation. (The provider's home, SAML tab and sign-in log: tests/sso.)"""
 
 import re
 from datetime import timedelta
@@ -23,8 +24,19 @@ SCIM_PROVIDERS = ["okta", "entra"]
 KEY_INPUT = re.compile(r'id="secret-key"[^>]*\svalue="([^"]+)"')
 
 
+# The provider's home and the Activity tab belong to every provider (sso.settings_urls).
+SSO_SETTINGS = {"provider", "activity"}
+SCIM_LOG = {"log": "scim"}
+
+
 def url(name: str, provider: str = "okta") -> str:
-    return reverse(f"scim_settings:{name}", kwargs={"provider": provider})
+    namespace = "sso_settings" if name in SSO_SETTINGS else "scim_settings"
+    return reverse(f"{namespace}:{name}", kwargs={"provider": provider})
+
+
+def scim_log(**query: object) -> dict[str, object]:
+    """The query of the Activity tab's SCIM request log."""
+    return {**SCIM_LOG, **query}
 
 
 @pytest.fixture
@@ -79,18 +91,9 @@ def test_tabs_live_below_the_provider_settings_path():
     assert url("activity", "entra") == "/settings/sso/entra/activity/"
 
 
-@pytest.mark.parametrize("provider", SCIM_PROVIDERS)
-def test_the_provider_page_opens_on_the_scim_tab(admin_client, provider):
-    response = admin_client.get(url("provider", provider))
-
-    assert response.status_code == 302
-    assert response.url == url("scim", provider)
-
-
 @pytest.mark.parametrize("provider", ["google", "saml", "unknown"])
-@pytest.mark.parametrize("tab", ["", "scim/", "activity/"])
-def test_providers_without_scim_have_no_scim_pages(admin_client, provider, tab):
-    assert admin_client.get(f"/settings/sso/{provider}/{tab}").status_code == 404
+def test_providers_without_scim_have_no_scim_pages(admin_client, provider):
+    assert admin_client.get(f"/settings/sso/{provider}/scim/").status_code == 404
     assert admin_client.post(f"/settings/sso/{provider}/scim/key/").status_code == 404
     with pytest.raises(NoReverseMatch):
         url("scim", provider)
@@ -112,6 +115,8 @@ def test_scim_tab_shows_the_tenant_url_the_switch_and_the_tabs(
     assertContains(response, f'id="tenant-url" class="copy-value" value="{tenant_url}"')
     assertContains(response, '<label for="tenant-url">Tenant URL</label>')
     assertContains(response, f"<h1>{name}</h1>")
+    saml_tab = reverse("sso_settings:saml", args=[provider])
+    assertContains(response, f'href="{saml_tab}">SAML</a>')
     assertContains(response, f'href="{url("scim", provider)}" aria-current="page">SCIM</a>')
     assertContains(response, f'href="{url("activity", provider)}">Activity</a>')
     assertContains(response, 'role="switch" id="scim-enabled" name="scim_enabled"')
@@ -434,7 +439,7 @@ def test_another_organisations_admin_works_on_their_own_organisation_only(
     globex.force_login(globex_admin)
 
     page = globex.get(url("scim"))
-    activity = globex.get(url("activity"))
+    activity = globex.get(url("activity"), SCIM_LOG)
     globex_key = generate_key(globex)
     globex.post(url("scim-enabled"), {"scim_enabled": "on"})
 
@@ -482,10 +487,13 @@ def test_activity_shows_this_organisations_requests_newest_first(admin_client, o
     )
     log(other_org, 5, resource_label="stranger@globex.test")
 
-    response = admin_client.get(url("activity"))
+    response = admin_client.get(url("activity"), SCIM_LOG)
 
     assert response.status_code == 200
     assertContains(response, f'href="{url("activity")}" aria-current="page">Activity</a>')
+    assertContains(
+        response, f'href="{url("activity")}?log=scim" aria-current="page">SCIM requests</a>'
+    )
     html = response.content.decode()
     order = [html.index(label) for label in ["third@acme.test", "Sales", "first@acme.test"]]
     assert order == sorted(order)
@@ -510,7 +518,7 @@ def test_activity_explains_failures_in_plain_words_and_keeps_the_summary_folded(
     )
     log(org, 5, explanation="left over from a retry")  # a success shows no explanation
 
-    response = admin_client.get(url("activity"))
+    response = admin_client.get(url("activity"), SCIM_LOG)
 
     assertContains(response, "409 Failed")
     assertContains(
@@ -534,27 +542,29 @@ def test_activity_filters_by_outcome(admin_client, org, outcome, shown, hidden):
     log(org, 2, resource_label="good@acme.test")
     log(org, 1, status=400, outcome=Outcome.FAILED, resource_label="bad@acme.test")
 
-    response = admin_client.get(url("activity"), {"outcome": outcome})
+    response = admin_client.get(url("activity"), scim_log(outcome=outcome))
 
     assertContains(response, shown)
     assertNotContains(response, hidden)
-    assertContains(response, f'?outcome={outcome}" aria-current="page">')
+    assertContains(response, f'?log=scim&amp;outcome={outcome}" aria-current="page">')
 
 
 def test_activity_with_an_unknown_outcome_shows_everything(admin_client, org):
     log(org, 2, resource_label="good@acme.test")
     log(org, 1, status=400, outcome=Outcome.FAILED, resource_label="bad@acme.test")
 
-    response = admin_client.get(url("activity"), {"outcome": "bogus"})
+    response = admin_client.get(url("activity"), scim_log(outcome="bogus"))
 
     assertContains(response, "good@acme.test")
     assertContains(response, "bad@acme.test")
-    assertContains(response, f'href="{url("activity")}" aria-current="page">All</a>')
+    assertContains(response, f'href="{url("activity")}?log=scim" aria-current="page">All</a>')
 
 
 def test_activity_says_when_there_is_nothing_yet(admin_client, org):
-    assertContains(admin_client.get(url("activity")), "No SCIM requests yet.")
-    assertContains(admin_client.get(url("activity"), {"outcome": "failed"}), "No failed requests.")
+    assertContains(admin_client.get(url("activity"), SCIM_LOG), "No SCIM requests yet.")
+    assertContains(
+        admin_client.get(url("activity"), scim_log(outcome="failed")), "No failed requests."
+    )
 
 
 def test_activity_is_paginated_fifty_to_a_page_keeping_the_filter(admin_client, org):
@@ -572,18 +582,18 @@ def test_activity_is_paginated_fifty_to_a_page_keeping_the_filter(admin_client, 
         for n in range(120)
     )
 
-    first = admin_client.get(url("activity"), {"outcome": "failed"})
-    last = admin_client.get(url("activity"), {"outcome": "failed", "page": 3})
-    beyond = admin_client.get(url("activity"), {"outcome": "failed", "page": 99})
+    first = admin_client.get(url("activity"), scim_log(outcome="failed"))
+    last = admin_client.get(url("activity"), scim_log(outcome="failed", page=3))
+    beyond = admin_client.get(url("activity"), scim_log(outcome="failed", page=99))
 
     assert [row.entry.resource_label for row in first.context["rows"]] == [
         f"person-{n:03d}" for n in range(50)
     ]
     assertContains(first, "Page 1 of 3")
-    assertContains(first, 'href="?outcome=failed&amp;page=2" rel="next">Older</a>')
+    assertContains(first, 'href="?log=scim&amp;outcome=failed&amp;page=2" rel="next">Older</a>')
     assertNotContains(first, "Newer")
     assert len(last.context["rows"]) == 20
-    assertContains(last, 'href="?outcome=failed&amp;page=2" rel="prev">Newer</a>')
+    assertContains(last, 'href="?log=scim&amp;outcome=failed&amp;page=2" rel="prev">Newer</a>')
     assert beyond.context["page"].number == 3
 
 
@@ -593,13 +603,13 @@ def test_activity_takes_the_same_number_of_queries_for_5_or_60_rows(
     for n in range(5):
         log(org, n, summary={"userName": f"p{n}"})
     with CaptureQueriesContext(connection) as few:
-        assert admin_client.get(url("activity")).status_code == 200
+        assert admin_client.get(url("activity"), SCIM_LOG).status_code == 200
     assert len(few) <= 5
 
     for n in range(5, 60):
         log(org, n, status=400, outcome=Outcome.FAILED, explanation="no", summary={"n": n})
     with django_assert_max_num_queries(len(few)):
-        response = admin_client.get(url("activity"))
+        response = admin_client.get(url("activity"), SCIM_LOG)
     assert len(response.context["rows"]) == 50
 
 
@@ -620,9 +630,9 @@ def test_overview_offers_scim_set_up_for_okta_and_entra_only(admin_client, org):
         assert f'href="{url("provider", slug)}">Set up<' in cards[name]
         assert "SCIM off" in cards[name]
         assert "None yet" in cards[name]
-    for name in ["Google Workspace", "Other SAML 2.0"]:
+    for name, slug in [("Google Workspace", "google"), ("Other SAML 2.0", "saml")]:
         assert "Not configured" in cards[name]
-        assert "href=" not in cards[name]
+        assert f'href="{url("provider", slug)}">Set up<' in cards[name]
         assert "SCIM" not in cards[name]
 
 

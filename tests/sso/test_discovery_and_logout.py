@@ -110,3 +110,26 @@ def test_sign_out_without_idp_logout_just_signs_out(client, org, learner):
     response = client.post(urlsplit(connection.logout_url).path)
     assert response.status_code == 302 and response["Location"] == "/sign-in/"
     assert client.get("/me.json").json() == {"authenticated": False}
+
+
+def test_sp_metadata_is_served_before_the_idp_is_configured(client, org):
+    connection = services.connection_for(organisation=org, provider="entra")
+    response = client.get(urlsplit(connection.sp_entity_id).path)
+    assert response.status_code == 200
+    assert connection.acs_url in response.content.decode()
+    assert client.get(urlsplit(connection.login_url).path).status_code == 404
+
+
+def test_uploading_the_same_metadata_again_writes_no_audit_event(org, okta):
+    from accounts.models import AuditEvent
+
+    connection = _connect(org, okta)
+    before = AuditEvent.objects.filter(action="saml.configure").count()
+    xml = okta.metadata_xml()
+    services.connection_configure(
+        connection=connection,
+        actor=factories.SYSTEM,
+        metadata=parse_metadata(xml),
+        metadata_xml=xml.decode(),
+    )
+    assert AuditEvent.objects.filter(action="saml.configure").count() == before

@@ -1,0 +1,460 @@
+"""Settings → Single Sign-on → <provider>: the SAML tab, its forms, the Test sign-in result and
+the Activity tab (DESIGN §3, §6).
+
+Every view takes the organisation from the signed-in primary admin (``primary_admin_required``),
+never from the URL, and works on that organisation's connection to the provider in the URL
+(``connection_for``). Each form has a view of its own that changes things through
+``sso.services`` or ``accounts.services`` and sends the browser back to the tab. Changes that
+stop people signing in some way (turning SSO off, requiring SSO) ask for confirmation on a page
+of their own, so they work without JavaScript.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import services as accounts_services
+from accounts.access import primary_admin_required
+from accounts.audit import Actor
+from accounts.models import Organisation, User
+from scim.settings_views import request_log
+from sso import services, signin
+from sso.attributes import ALIASES, EXPECTED
+from sso.forms import MetadataForm, SwitchesForm
+from sso.models import SamlConnection, SignInAttempt, SignInOutcome
+from sso.providers import PROVIDERS, Provider
+from sso.saml_views import with_pending_cookie
+
+# Certificates expiring sooner than this are flagged on the SAML tab and the overview.
+EXPIRY_WARNING_DAYS = 60
+# Where IdP-initiated sign-ins land (the Okta tile): the home page, a same-site relative path,
+# which is the only kind of RelayState we follow (sso.relay).
+RELAY_STATE = "/"
+SIGN_IN_PAGE_SIZE = 50
+SIGN_IN_FILTERS = [
+    ("", "All"),
+    (SignInOutcome.SIGNED_IN, "Signed in"),
+    (SignInOutcome.REFUSED, "Refused"),
+    ("test", "Test sign-ins"),
+]
+ATTRIBUTE_LABELS = {"given_name": "First name", "family_name": "Last name", "email": "Email"}
+# What each IdP's admin maps to the attributes we ask for (given name, family name, email).
+ATTRIBUTE_SOURCES = {
+    "okta": ("user.firstName", "user.lastName", "user.email"),
+    "entra": ("user.givenname", "user.surname", "user.mail"),
+    "google": ("First name", "Last name", "Primary email"),
+    "saml": ("the person's first name", "the person's last name", "the person's email address"),
+}
+
+
+@dataclass(frozen=True)
+class FieldNames:
+    """What each identity provider's admin screens call the values we give them."""
+
+    acs_url: str
+    entity_id: str
+    relay_state: str
+
+
+FIELD_NAMES = {
+    "okta": FieldNames("Single sign-on URL", "Audience URI (SP Entity ID)", "Default RelayState"),
+    "entra": FieldNames(
+        "Reply URL (Assertion Consumer Service URL)",
+        "Identifier (Entity ID)",
+        "Relay State (Optional)",
+    ),
+    "google": FieldNames("ACS URL", "Entity ID", "Start URL (optional)"),
+    "saml": FieldNames(
+        "Assertion Consumer Service (ACS) URL", "Entity ID (Audience)", "RelayState"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CertificateState:
+    subject: str
+    fingerprint: str
+    not_after: datetime
+    expired: bool
+    expiring: bool  # within EXPIRY_WARNING_DAYS, and not expired yet
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A page that asks before a change that stops people signing in some way."""
+
+    title: str
+    paragraphs: list[str]
+    button: str
+    action: str  # URL the confirming form posts to, with confirm=yes
+    values: dict[str, str]  # the switches as they were sent, posted again
+
+
+@dataclass(frozen=True)
+class AttributeName:
+    label: str
+    name: str  # as the IdP must send it
+    source: str  # what to map to it in the IdP
+
+
+@dataclass(frozen=True)
+class AttributeRow:
+    label: str
+    expected: str  # the name we asked the IdP to use
+    received_as: str  # the name it arrived under ("" when it did not arrive)
+    values: list[str]
+
+
+@dataclass(frozen=True)
+class SignInRow:
+    attempt: SignInAttempt
+    attributes: str  # pretty JSON of the attributes received; "" when there were none
+
+
+# --- the views ----------------------------------------------------------------------------------
+
+
+@require_GET
+@primary_admin_required
+def provider_home(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
+    return redirect("sso_settings:saml", provider=provider)
+
+
+@require_GET
+@never_cache
+@primary_admin_required
+def saml_tab(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
+    connection = services.connection_for(organisation=organisation, provider=provider)
+    return _render_saml_tab(request, organisation, connection, MetadataForm())
+
+
+@require_POST
+@never_cache
+@primary_admin_required
+def saml_metadata(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
+    """Upload Metadata XML: nothing is saved unless the metadata is read and parsed in full."""
+    connection = services.connection_for(organisation=organisation, provider=provider)
+    form = MetadataForm(request.POST, request.FILES)
+    if not form.is_valid() or form.loaded is None:
+        return _render_saml_tab(request, organisation, connection, form)
+    loaded = form.loaded
+    services.connection_configure(
+        connection=connection,
+        actor=Actor.admin(_admin(request)),
+        metadata=loaded.metadata,
+        metadata_xml=loaded.xml,
+        metadata_url=loaded.url,
+    )
+    count = len(loaded.metadata.certificates)
+    messages.success(
+        request,
+        f"Metadata saved: sign-ins from {loaded.metadata.entity_id} signed with "
+        f"{'its certificate' if count == 1 else f'one of its {count} certificates'} are trusted.",
+    )
+    # To the top of the page, where the message is: without a fragment of its own the browser
+    # would keep the form's (#upload-heading, which brings a refused upload's errors into view).
+    return HttpResponseRedirect(reverse("sso_settings:saml", args=[provider]) + "#main")
+
+
+@require_POST
+@never_cache
+@primary_admin_required
+def saml_switches(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
+    connection = services.connection_for(organisation=organisation, provider=provider)
+    form = SwitchesForm(request.POST)
+    form.is_valid()  # unticked boxes are simply False: the form is always valid
+    wanted = _wanted_switches(form.cleaned_data, connection, organisation)
+    confirmation = _confirmation(provider, connection, organisation, wanted)
+    try:
+        _check_not_locked_out(connection, organisation, wanted)
+        if confirmation is not None and request.POST.get("confirm") != "yes":
+            context = {"confirmation": confirmation}
+            template = "sso/settings/confirm.html"
+            return render(request, template, _context(organisation, provider, "saml", context))
+        _save_switches(connection, organisation, wanted, Actor.admin(_admin(request)))
+    except services.ConnectionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "Saved.")
+    return redirect("sso_settings:saml", provider=provider)
+
+
+@require_POST
+@never_cache
+@primary_admin_required
+def saml_test(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
+    """Test sign-in: to the IdP with an AuthnRequest marked as a test. The ACS then shows the
+    admin the checks (saml-test-result) and signs nobody in, so it works while SSO is off."""
+    connection = services.connection_for(organisation=organisation, provider=provider)
+    if not connection.is_configured:
+        messages.error(request, "Upload the identity provider's metadata before testing a sign-in.")
+        return redirect("sso_settings:saml", provider=provider)
+    started = signin.start(connection, tested_by=_admin(request))
+    response = HttpResponseRedirect(started.redirect_url)
+    return with_pending_cookie(response, connection, started.nonce)
+
+
+@require_GET
+@never_cache
+@primary_admin_required
+def saml_test_result(
+    request: HttpRequest, provider: str, attempt_id: int, organisation: Organisation
+) -> HttpResponse:
+    """What a (test) sign-in brought and how each check went; any attempt of the organisation
+    through this provider, so the Activity tab links here too."""
+    attempt = get_object_or_404(
+        SignInAttempt.objects.select_related("connection"),
+        pk=attempt_id,
+        organisation=organisation,
+        connection__provider=provider,
+    )
+    context = _result_context(attempt, provider)
+    return render(
+        request, "sso/settings/test_result.html", _context(organisation, provider, "saml", context)
+    )
+
+
+@require_GET
+@never_cache
+@primary_admin_required
+def activity(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
+    """Sign-in attempts through this provider, or (``?log=scim``, Okta and Entra) the
+    organisation's SCIM requests: a COUNT and one page of rows either way."""
+    if request.GET.get("log") == "scim" and _provider(provider).scim:
+        log, extra = "scim", request_log(request, organisation)
+    else:
+        log, extra = "sign-ins", _sign_in_log(request, organisation, provider)
+    context = {"log": log, "log_query": "log=scim&" if log == "scim" else "", **extra}
+    return render(
+        request, "sso/settings/activity.html", _context(organisation, provider, "activity", context)
+    )
+
+
+# --- certificates -------------------------------------------------------------------------------
+
+
+def certificate_states(
+    connection: SamlConnection, now: datetime | None = None
+) -> list[CertificateState]:
+    """Each pinned certificate with its expiry, soonest first."""
+    now = now or timezone.now()
+    warn_until = now + timedelta(days=EXPIRY_WARNING_DAYS)
+    states = []
+    for certificate in connection.certificates:
+        not_after = datetime.fromisoformat(certificate["not_after"])
+        states.append(
+            CertificateState(
+                subject=certificate["subject"],
+                fingerprint=certificate["fingerprint_sha256"],
+                not_after=not_after,
+                expired=not_after <= now,
+                expiring=now < not_after <= warn_until,
+            )
+        )
+    return sorted(states, key=lambda state: state.not_after)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _render_saml_tab(
+    request: HttpRequest,
+    organisation: Organisation,
+    connection: SamlConnection,
+    metadata_form: MetadataForm,
+) -> HttpResponse:
+    provider = connection.provider
+    last_test = (
+        SignInAttempt.objects.filter(
+            connection=connection,
+            outcome__in=[SignInOutcome.TEST_PASSED, SignInOutcome.TEST_FAILED],
+        )
+        .only("id", "created_at", "outcome", "reason")
+        .first()
+    )
+    context = {
+        "connection": connection,
+        "names": FIELD_NAMES[provider],
+        "relay_state": RELAY_STATE,
+        "attribute_names": [
+            AttributeName(label, getattr(EXPECTED[provider], field), source)
+            for (field, label), source in zip(
+                ATTRIBUTE_LABELS.items(), ATTRIBUTE_SOURCES[provider], strict=True
+            )
+        ],
+        "certificates": certificate_states(connection),
+        "expiry_warning_days": EXPIRY_WARNING_DAYS,
+        "metadata_form": metadata_form,
+        "last_test": last_test,
+    }
+    return render(
+        request, "sso/settings/saml_tab.html", _context(organisation, provider, "saml", context)
+    )
+
+
+def _wanted_switches(
+    data: Mapping[str, bool], connection: SamlConnection, organisation: Organisation
+) -> dict[str, bool]:
+    wanted = {name: bool(data.get(name)) for name in SwitchesForm.base_fields}
+    if organisation.scim_enabled:
+        # The JIT switch is disabled (so not sent) while SCIM is on; keep what is stored.
+        wanted["jit_provisioning"] = connection.jit_provisioning
+    return wanted
+
+
+def _check_not_locked_out(
+    connection: SamlConnection, organisation: Organisation, wanted: dict[str, bool]
+) -> None:
+    """Requiring SSO while no connection of the organisation is on would leave only primary
+    admins able to sign in."""
+    if not wanted["sso_required"] or wanted["enabled"]:
+        return
+    others = SamlConnection.objects.filter(organisation=organisation, enabled=True)
+    if not others.exclude(pk=connection.pk).exists():
+        raise services.ConnectionRefused(
+            "Turn single sign-on on before requiring it: with SSO required and no way to sign "
+            "in with SSO, nobody but primary admins could sign in."
+        )
+
+
+@transaction.atomic
+def _save_switches(
+    connection: SamlConnection, organisation: Organisation, wanted: dict[str, bool], actor: Actor
+) -> None:
+    """Both changes or neither: a refusal leaves the connection and the organisation as they
+    were."""
+    services.connection_switches(
+        connection=connection,
+        actor=actor,
+        enabled=wanted["enabled"],
+        allow_idp_initiated=wanted["allow_idp_initiated"],
+        jit_provisioning=wanted["jit_provisioning"],
+    )
+    accounts_services.organisation_update(
+        organisation=organisation, actor=actor, sso_required=wanted["sso_required"]
+    )
+
+
+def _confirmation(
+    provider: str, connection: SamlConnection, organisation: Organisation, wanted: dict[str, bool]
+) -> Confirmation | None:
+    name = _provider(provider).name
+    paragraphs = []
+    if connection.enabled and not wanted["enabled"]:
+        paragraphs.append(
+            f"Nobody can sign in with {name} once SSO is off: the {name} tile and the "
+            "“Sign in with single sign-on” page stop working for your organisation. People "
+            "with a password can still use it."
+        )
+    if wanted["sso_required"] and not organisation.sso_required:
+        paragraphs.append(
+            "With SSO required, password sign-in is refused for everyone but primary admins: "
+            "people must sign in with single sign-on. You keep a break-glass password sign-in, "
+            "should your identity provider be unavailable."
+        )
+    if not paragraphs:
+        return None
+    return Confirmation(
+        title="Change how people sign in?",
+        paragraphs=paragraphs,
+        button="Yes, save these settings",
+        action=reverse("sso_settings:saml-switches", kwargs={"provider": provider}),
+        values={name: "on" for name, value in wanted.items() if value},
+    )
+
+
+def _result_context(attempt: SignInAttempt, provider: str) -> dict[str, object]:
+    rows, others = _attribute_rows(attempt.attributes, provider)
+    difference = attempt.clock_difference_seconds
+    return {
+        "attempt": attempt,
+        "is_test": attempt.outcome in (SignInOutcome.TEST_PASSED, SignInOutcome.TEST_FAILED),
+        "connection_enabled": attempt.connection is not None and attempt.connection.enabled,
+        "clock_difference": f"{difference:+.0f} s" if difference is not None else "",
+        "skew_seconds": settings.SAML_CLOCK_SKEW_SECONDS,
+        "attribute_rows": rows,
+        "missing_attributes": any(not row.received_as for row in rows),
+        "other_attributes": others,
+    }
+
+
+def _attribute_rows(
+    attributes: dict[str, list[str]], provider: str
+) -> tuple[list[AttributeRow], list[tuple[str, list[str]]]]:
+    """The attributes we asked for and what arrived under which name (any accepted name counts,
+    ignoring case), then everything else that arrived."""
+    by_lower = {name.lower(): name for name in attributes}
+    expected = EXPECTED[provider]
+    rows, used = [], set()
+    for field, label in ATTRIBUTE_LABELS.items():
+        wanted = getattr(expected, field)
+        names = [wanted, *ALIASES[field]]
+        found = next((by_lower[n.lower()] for n in names if n.lower() in by_lower), "")
+        used.add(found)
+        rows.append(AttributeRow(label, wanted, found, attributes.get(found, []) if found else []))
+    others = [(name, values) for name, values in sorted(attributes.items()) if name not in used]
+    return rows, others
+
+
+def _sign_in_log(
+    request: HttpRequest, organisation: Organisation, provider: str
+) -> dict[str, object]:
+    outcome = request.GET.get("outcome", "")
+    attempts = SignInAttempt.objects.filter(
+        organisation=organisation, connection__provider=provider
+    )
+    if outcome == "test":
+        attempts = attempts.filter(
+            outcome__in=[SignInOutcome.TEST_PASSED, SignInOutcome.TEST_FAILED]
+        )
+    elif outcome in (SignInOutcome.SIGNED_IN, SignInOutcome.REFUSED):
+        attempts = attempts.filter(outcome=outcome)
+    else:
+        outcome = ""
+    page = Paginator(attempts.defer("checks"), SIGN_IN_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        SignInRow(
+            attempt=attempt,
+            attributes=(
+                json.dumps(attempt.attributes, indent=2, sort_keys=True, ensure_ascii=False)
+                if attempt.attributes
+                else ""
+            ),
+        )
+        for attempt in page
+    ]
+    return {"page": page, "rows": rows, "outcome": outcome, "outcome_filters": SIGN_IN_FILTERS}
+
+
+def _context(
+    organisation: Organisation, provider: str, tab: str, extra: Mapping[str, object]
+) -> dict[str, object]:
+    return {
+        "organisation": organisation,
+        "provider": _provider(provider),
+        "tab": tab,
+        "settings_section": "sso",
+        **extra,
+    }
+
+
+def _provider(slug: str) -> Provider:
+    # The URL converter lets only known providers through, so the slug is always found.
+    return next(provider for provider in PROVIDERS if provider.slug == slug)
+
+
+def _admin(request: HttpRequest) -> User:
+    assert isinstance(request.user, User), "primary_admin_required lets only admins in"
+    return request.user
