@@ -436,3 +436,57 @@ def test_login_redirect_carries_an_authn_request_over_http_redirect(client, conn
     location = urlsplit(start["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == okta.sso_url
     assert "SAMLRequest" in parse_qs(location.query)
+
+
+# --- Test sign-in ----------------------------------------------------------------------------
+
+
+def _start_test(client, connection, admin):
+    client.force_login(admin)
+    start = client.post(f"/settings/sso/{connection.provider}/saml/test/")
+    assert start.status_code == 302
+    return test_idp.decode_authn_request(start["Location"])
+
+
+def test_a_passing_test_sign_in_reports_every_check_and_signs_nobody_else_in(
+    client, org, okta, primary_admin, learner
+):
+    connection = _connect(org, okta)
+    services.connection_switches(
+        connection=connection,
+        actor=factories.SYSTEM,
+        enabled=False,  # a test works before SSO is turned on
+        allow_idp_initiated=True,
+        jit_provisioning=False,
+    )
+    request = _start_test(client, connection, primary_admin)
+    xml = _respond(okta, connection, learner.username, in_response_to=request["id"])
+    response = _post(client, okta, connection, xml)
+
+    attempt = _attempt()
+    assert attempt.outcome == SignInOutcome.TEST_PASSED
+    assert response["Location"] == f"/settings/sso/okta/saml/test/{attempt.pk}/"
+    assert _signed_in_as(client) == primary_admin.username  # still the admin, not the learner
+    assert [check["passed"] for check in attempt.checks] == [True] * len(attempt.checks)
+    page = client.get(response["Location"]).content.decode()
+    assert learner.username in page and "Audience is our Entity ID" in page
+
+
+def test_a_failing_test_sign_in_shows_which_checks_failed(
+    client, org, okta, primary_admin, learner
+):
+    connection = _connect(org, okta)
+    request = _start_test(client, connection, primary_admin)
+    impostor = test_idp.make_key_pair("Not the IdP")
+    xml = _respond(
+        okta, connection, learner.username, in_response_to=request["id"], signing_key=impostor
+    )
+    _post(client, okta, connection, xml)
+
+    attempt = _attempt()
+    assert attempt.outcome == SignInOutcome.TEST_FAILED
+    assert attempt.reason_code == "signature"
+    results = {check["code"]: check["passed"] for check in attempt.checks}
+    assert results["signature"] is False
+    assert results["audience"] is True and results["destination"] is True  # still checked
+    assert _signed_in_as(client) == primary_admin.username
