@@ -8,20 +8,10 @@ names an organisation: the views take it from the signed-in primary admin.
 from django.urls import path, register_converter
 
 from scim import settings_views as views
+from sso.pages import provider_converter
 from sso.providers import SCIM_PROVIDERS
 
-
-class ScimProviderConverter:
-    regex = "|".join(SCIM_PROVIDERS)
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(ScimProviderConverter, "scim_provider")
+register_converter(provider_converter(SCIM_PROVIDERS), "scim_provider")
 
 app_name = "scim_settings"
 

@@ -9,7 +9,6 @@ confirmation on a page of their own, so they work without JavaScript.
 """
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,24 +23,14 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import services
 from accounts.access import primary_admin_required
 from accounts.audit import Actor
-from accounts.models import Organisation, User
+from accounts.models import Organisation
 from scim import keys
 from scim.models import Outcome, ScimKey, ScimRequest
 from scim.tenant import tenant_url
-from sso.providers import PROVIDERS, Provider
+from sso.pages import Confirmation, confirm, provider_named, signed_in_admin, tab_context
 
 ACTIVITY_PAGE_SIZE = 50
 OUTCOME_FILTERS = [("", "All"), (Outcome.SUCCEEDED, "Succeeded"), (Outcome.FAILED, "Failed")]
-
-
-@dataclass(frozen=True)
-class Confirmation:
-    """A page that asks before doing something that stops provisioning."""
-
-    title: str
-    paragraphs: list[str]
-    button: str
-    action: str  # URL the confirming form posts to, with confirm=yes
 
 
 @dataclass(frozen=True)
@@ -67,11 +56,11 @@ def scim_tab(request: HttpRequest, provider: str, organisation: Organisation) ->
 def scim_enabled(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
     """The Enable SCIM switch and its Update button."""
     enable = request.POST.get("scim_enabled") == "on"
-    name = _provider(provider).name
+    name = provider_named(provider).name
     if organisation.scim_enabled and not enable and not _confirmed(request):
-        return _confirm(request, organisation, provider, _disable_confirmation(provider))
+        return confirm(request, organisation, provider, "scim", _disable_confirmation(provider))
     services.organisation_update(
-        organisation=organisation, actor=Actor.admin(_admin(request)), scim_enabled=enable
+        organisation=organisation, actor=Actor.admin(signed_in_admin(request)), scim_enabled=enable
     )
     if enable:
         messages.success(request, f"SCIM is on: {name} can provision people with the key.")
@@ -91,8 +80,10 @@ def key_generate(request: HttpRequest, provider: str, organisation: Organisation
     """Generate Key: the answer is the only page that ever shows the new key."""
     current = _active_key(organisation)
     if current is not None and not _confirmed(request):
-        return _confirm(request, organisation, provider, _replace_confirmation(provider, current))
-    admin = _admin(request)
+        return confirm(
+            request, organisation, provider, "scim", _replace_confirmation(provider, current)
+        )
+    admin = signed_in_admin(request)
     issued = keys.issue(organisation=organisation, actor=Actor.admin(admin), created_by=admin)
     return _render_scim_tab(request, organisation, provider, new_key=issued.secret)
 
@@ -106,8 +97,10 @@ def key_revoke(request: HttpRequest, provider: str, organisation: Organisation) 
         messages.info(request, "There is no key to revoke.")
         return redirect("scim_settings:scim", provider=provider)
     if not _confirmed(request):
-        return _confirm(request, organisation, provider, _revoke_confirmation(provider, current))
-    keys.revoke(organisation=organisation, actor=Actor.admin(_admin(request)))
+        return confirm(
+            request, organisation, provider, "scim", _revoke_confirmation(provider, current)
+        )
+    keys.revoke(organisation=organisation, actor=Actor.admin(signed_in_admin(request)))
     messages.success(request, f"Key {current.prefix}… is revoked and no longer works.")
     return redirect("scim_settings:scim", provider=provider)
 
@@ -145,36 +138,9 @@ def _render_scim_tab(
         "new_key": new_key,
         "tenant_url": tenant_url(organisation),
     }
-    return render(request, "scim/scim_tab.html", _context(organisation, provider, "scim", context))
-
-
-def _confirm(
-    request: HttpRequest, organisation: Organisation, provider: str, confirmation: Confirmation
-) -> HttpResponse:
-    context = {"confirmation": confirmation}
-    return render(request, "scim/confirm.html", _context(organisation, provider, "scim", context))
-
-
-def _context(
-    organisation: Organisation, provider: str, tab: str, extra: Mapping[str, object]
-) -> dict[str, object]:
-    return {
-        "organisation": organisation,
-        "provider": _provider(provider),
-        "tab": tab,
-        "settings_section": "sso",
-        **extra,
-    }
-
-
-def _provider(slug: str) -> Provider:
-    # The URL converter lets only SCIM providers through, so the slug is always found.
-    return next(provider for provider in PROVIDERS if provider.slug == slug)
-
-
-def _admin(request: HttpRequest) -> User:
-    assert isinstance(request.user, User), "primary_admin_required lets only admins in"
-    return request.user
+    return render(
+        request, "scim/scim_tab.html", tab_context(organisation, provider, "scim", context)
+    )
 
 
 def _active_key(organisation: Organisation) -> ScimKey | None:
@@ -209,7 +175,7 @@ def _activity_rows(page: Page[ScimRequest], organisation: Organisation) -> list[
 
 
 def _disable_confirmation(provider: str) -> Confirmation:
-    name = _provider(provider).name
+    name = provider_named(provider).name
     return Confirmation(
         title="Turn SCIM off?",
         paragraphs=[
@@ -221,11 +187,12 @@ def _disable_confirmation(provider: str) -> Confirmation:
         ],
         button=f"I understand {name} will stop provisioning: turn SCIM off",
         action=reverse("scim_settings:scim-enabled", kwargs={"provider": provider}),
+        cancel_url=reverse("scim_settings:scim", kwargs={"provider": provider}),
     )
 
 
 def _replace_confirmation(provider: str, current: ScimKey) -> Confirmation:
-    name = _provider(provider).name
+    name = provider_named(provider).name
     return Confirmation(
         title="Replace the Secret Key?",
         paragraphs=[
@@ -236,11 +203,12 @@ def _replace_confirmation(provider: str, current: ScimKey) -> Confirmation:
         ],
         button="Generate a new key",
         action=reverse("scim_settings:key-generate", kwargs={"provider": provider}),
+        cancel_url=reverse("scim_settings:scim", kwargs={"provider": provider}),
     )
 
 
 def _revoke_confirmation(provider: str, current: ScimKey) -> Confirmation:
-    name = _provider(provider).name
+    name = provider_named(provider).name
     return Confirmation(
         title="Revoke the Secret Key?",
         paragraphs=[
@@ -250,4 +218,5 @@ def _revoke_confirmation(provider: str, current: ScimKey) -> Confirmation:
         ],
         button="Revoke key",
         action=reverse("scim_settings:key-revoke", kwargs={"provider": provider}),
+        cancel_url=reverse("scim_settings:scim", kwargs={"provider": provider}),
     )

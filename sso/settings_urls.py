@@ -8,20 +8,12 @@ from the signed-in primary admin.
 from django.urls import path, register_converter
 
 from sso import settings_views as views
+from sso.pages import provider_converter
 from sso.providers import PROVIDERS
 
-
-class ProviderConverter:
-    regex = "|".join(provider.slug for provider in PROVIDERS)
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(ProviderConverter, "sso_provider")
+register_converter(
+    provider_converter(tuple(provider.slug for provider in PROVIDERS)), "sso_provider"
+)
 
 app_name = "sso_settings"
 

@@ -28,13 +28,13 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import services as accounts_services
 from accounts.access import primary_admin_required
 from accounts.audit import Actor
-from accounts.models import Organisation, User
+from accounts.models import Organisation
 from scim.settings_views import request_log
 from sso import services, signin
 from sso.attributes import ALIASES, EXPECTED
 from sso.forms import MetadataForm, SwitchesForm
 from sso.models import SamlConnection, SignInAttempt, SignInOutcome
-from sso.providers import PROVIDERS, Provider
+from sso.pages import Confirmation, confirm, provider_named, signed_in_admin, tab_context
 from sso.saml_views import with_pending_cookie
 
 # Certificates expiring sooner than this are flagged on the SAML tab and the overview.
@@ -92,17 +92,6 @@ class CertificateState:
 
 
 @dataclass(frozen=True)
-class Confirmation:
-    """A page that asks before a change that stops people signing in some way."""
-
-    title: str
-    paragraphs: list[str]
-    button: str
-    action: str  # URL the confirming form posts to, with confirm=yes
-    values: dict[str, str]  # the switches as they were sent, posted again
-
-
-@dataclass(frozen=True)
 class AttributeName:
     label: str
     name: str  # as the IdP must send it
@@ -152,7 +141,7 @@ def saml_metadata(request: HttpRequest, provider: str, organisation: Organisatio
     loaded = form.loaded
     services.connection_configure(
         connection=connection,
-        actor=Actor.admin(_admin(request)),
+        actor=Actor.admin(signed_in_admin(request)),
         metadata=loaded.metadata,
         metadata_xml=loaded.xml,
         metadata_url=loaded.url,
@@ -180,10 +169,8 @@ def saml_switches(request: HttpRequest, provider: str, organisation: Organisatio
     try:
         _check_not_locked_out(connection, organisation, wanted)
         if confirmation is not None and request.POST.get("confirm") != "yes":
-            context = {"confirmation": confirmation}
-            template = "sso/settings/confirm.html"
-            return render(request, template, _context(organisation, provider, "saml", context))
-        _save_switches(connection, organisation, wanted, Actor.admin(_admin(request)))
+            return confirm(request, organisation, provider, "saml", confirmation)
+        _save_switches(connection, organisation, wanted, Actor.admin(signed_in_admin(request)))
     except services.ConnectionRefused as refused:
         messages.error(request, str(refused))
     else:
@@ -201,7 +188,7 @@ def saml_test(request: HttpRequest, provider: str, organisation: Organisation) -
     if not connection.is_configured:
         messages.error(request, "Upload the identity provider's metadata before testing a sign-in.")
         return redirect("sso_settings:saml", provider=provider)
-    started = signin.start(connection, tested_by=_admin(request))
+    started = signin.start(connection, tested_by=signed_in_admin(request))
     response = HttpResponseRedirect(started.redirect_url)
     return with_pending_cookie(response, connection, started.nonce)
 
@@ -222,7 +209,9 @@ def saml_test_result(
     )
     context = _result_context(attempt, provider)
     return render(
-        request, "sso/settings/test_result.html", _context(organisation, provider, "saml", context)
+        request,
+        "sso/settings/test_result.html",
+        tab_context(organisation, provider, "saml", context),
     )
 
 
@@ -232,13 +221,15 @@ def saml_test_result(
 def activity(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
     """Sign-in attempts through this provider, or (``?log=scim``, Okta and Entra) the
     organisation's SCIM requests: a COUNT and one page of rows either way."""
-    if request.GET.get("log") == "scim" and _provider(provider).scim:
+    if request.GET.get("log") == "scim" and provider_named(provider).scim:
         log, extra = "scim", request_log(request, organisation)
     else:
         log, extra = "sign-ins", _sign_in_log(request, organisation, provider)
     context = {"log": log, "log_query": "log=scim&" if log == "scim" else "", **extra}
     return render(
-        request, "sso/settings/activity.html", _context(organisation, provider, "activity", context)
+        request,
+        "sso/settings/activity.html",
+        tab_context(organisation, provider, "activity", context),
     )
 
 
@@ -300,7 +291,7 @@ def _render_saml_tab(
         "last_test": last_test,
     }
     return render(
-        request, "sso/settings/saml_tab.html", _context(organisation, provider, "saml", context)
+        request, "sso/settings/saml_tab.html", tab_context(organisation, provider, "saml", context)
     )
 
 
@@ -350,7 +341,7 @@ def _save_switches(
 def _confirmation(
     provider: str, connection: SamlConnection, organisation: Organisation, wanted: dict[str, bool]
 ) -> Confirmation | None:
-    name = _provider(provider).name
+    name = provider_named(provider).name
     paragraphs = []
     if connection.enabled and not wanted["enabled"]:
         paragraphs.append(
@@ -371,6 +362,7 @@ def _confirmation(
         paragraphs=paragraphs,
         button="Yes, save these settings",
         action=reverse("sso_settings:saml-switches", kwargs={"provider": provider}),
+        cancel_url=reverse("sso_settings:saml", kwargs={"provider": provider}),
         values={name: "on" for name, value in wanted.items() if value},
     )
 
@@ -436,25 +428,3 @@ def _sign_in_log(
         for attempt in page
     ]
     return {"page": page, "rows": rows, "outcome": outcome, "outcome_filters": SIGN_IN_FILTERS}
-
-
-def _context(
-    organisation: Organisation, provider: str, tab: str, extra: Mapping[str, object]
-) -> dict[str, object]:
-    return {
-        "organisation": organisation,
-        "provider": _provider(provider),
-        "tab": tab,
-        "settings_section": "sso",
-        **extra,
-    }
-
-
-def _provider(slug: str) -> Provider:
-    # The URL converter lets only known providers through, so the slug is always found.
-    return next(provider for provider in PROVIDERS if provider.slug == slug)
-
-
-def _admin(request: HttpRequest) -> User:
-    assert isinstance(request.user, User), "primary_admin_required lets only admins in"
-    return request.user

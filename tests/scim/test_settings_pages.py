@@ -195,7 +195,7 @@ def test_turning_scim_off_asks_for_confirmation_first(admin_client, org, primary
     asked = admin_client.post(url("scim-enabled"), {})
 
     assert asked.status_code == 200
-    assertTemplateUsed(asked, "scim/confirm.html")
+    assertTemplateUsed(asked, "settings/confirm.html")
     assertContains(asked, "I understand Okta will stop provisioning")
     assertContains(asked, "Nothing already provisioned is lost")
     assertContains(asked, '<input type="hidden" name="confirm" value="yes">')
@@ -317,7 +317,7 @@ def test_generating_again_asks_first_then_the_old_key_stops_working(admin_client
     asked = admin_client.post(url("key-generate"))
 
     assert asked.status_code == 200
-    assertTemplateUsed(asked, "scim/confirm.html")
+    assertTemplateUsed(asked, "settings/confirm.html")
     assertContains(asked, f"The current key {old[:8]}… stops working")
     assertNotContains(asked, 'id="secret-key"')
     assert ScimKey.objects.filter(organisation=org).count() == 1

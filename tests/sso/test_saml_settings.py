@@ -647,7 +647,7 @@ def test_turning_sso_off_asks_for_confirmation_first(admin_client, org, okta):
     asked = admin_client.post(url("saml-switches"), {"allow_idp_initiated": "on"})
 
     assert asked.status_code == 200
-    assertTemplateUsed(asked, "sso/settings/confirm.html")
+    assertTemplateUsed(asked, "settings/confirm.html")
     assertContains(asked, "Nobody can sign in with Okta once SSO is off")
     assertContains(asked, f'action="{url("saml-switches")}"')
     assertContains(asked, '<input type="hidden" name="allow_idp_initiated" value="on">')
@@ -685,7 +685,7 @@ def test_requiring_sso_asks_first_and_keeps_a_break_glass_for_primary_admins(
 
     asked = admin_client.post(url("saml-switches"), switches)
 
-    assertTemplateUsed(asked, "sso/settings/confirm.html")
+    assertTemplateUsed(asked, "settings/confirm.html")
     assertContains(asked, "password sign-in is refused for everyone but primary admins")
     assertContains(asked, "You keep a break-glass password sign-in")
     assertContains(asked, '<input type="hidden" name="sso_required" value="on">')
