@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -42,19 +42,6 @@ from accounts.errors import (
 from accounts.models import AuditEvent, Organisation, Team, User
 
 _M = TypeVar("_M", bound=Model)
-
-if TYPE_CHECKING:
-    _ModelAdmin = admin.ModelAdmin
-    _ModelForm = forms.ModelForm
-else:
-    # Django's classes take no type arguments at run time (django-stubs-ext, which would add
-    # them, is a development dependency only); Generic makes the subscripts below work.
-    class _ModelAdmin(admin.ModelAdmin, Generic[_M]):
-        pass
-
-    class _ModelForm(forms.ModelForm, Generic[_M]):
-        pass
-
 
 admin.site.site_header = "auzlearn support"
 admin.site.site_title = "auzlearn support"
@@ -131,7 +118,7 @@ def _refusals_as_form_errors() -> Iterator[None]:
         raise _Refused(((_form_field_of(error), str(error)),)) from error
 
 
-class ServiceForm(_ModelForm[_M]):
+class ServiceForm(forms.ModelForm[_M]):
     """A form of a ``ServiceAdmin``: shows the errors of a refused service call."""
 
     def clean(self) -> dict[str, Any] | None:
@@ -141,7 +128,7 @@ class ServiceForm(_ModelForm[_M]):
         return cleaned_data
 
 
-class ServiceAdmin(_ModelAdmin[_M]):
+class ServiceAdmin(admin.ModelAdmin[_M]):
     """A ModelAdmin whose ``save_model``/``save_related`` call services inside
     ``_refusals_as_form_errors()``."""
 
@@ -545,7 +532,7 @@ _AUDIT_EVENT_FIELDS = (
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(_ModelAdmin[AuditEvent]):
+class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     """The audit trail: read-only for everyone."""
 
     list_display = [

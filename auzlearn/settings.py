@@ -6,9 +6,14 @@ with a message naming the variable, rather than falling back to a default nobody
 
 from pathlib import Path
 
+import django_stubs_ext
 import environ
 
 from auzlearn.config import EnvReader
+
+# Lets Django's generic classes take type arguments at run time (admin.ModelAdmin[User]), as
+# they do for the type checker.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ form, filter or search. Support can revoke keys, through ``scim.keys.revoke`` as
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TypeVar
 
 from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
@@ -23,15 +23,8 @@ from scim.models import ScimKey, ScimRequest
 
 _M = TypeVar("_M", bound=Model)
 
-if TYPE_CHECKING:
-    _ModelAdmin = admin.ModelAdmin
-else:
-    # As in accounts.admin: Django's ModelAdmin takes no type arguments at run time.
-    class _ModelAdmin(admin.ModelAdmin, Generic[_M]):
-        pass
 
-
-class _ReadOnlyAdmin(_ModelAdmin[_M]):
+class _ReadOnlyAdmin(admin.ModelAdmin[_M]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin
@@ -28,18 +28,6 @@ from sso import services
 from sso.models import SamlConnection, SignInAttempt
 
 _M = TypeVar("_M", bound=Model)
-
-if TYPE_CHECKING:
-    _ModelAdmin = admin.ModelAdmin
-    _ModelForm = forms.ModelForm
-else:
-    # As in accounts.admin: Django's classes take no type arguments at run time.
-    class _ModelAdmin(admin.ModelAdmin, Generic[_M]):
-        pass
-
-    class _ModelForm(forms.ModelForm, Generic[_M]):
-        pass
-
 
 SWITCHES = ("enabled", "allow_idp_initiated", "jit_provisioning")
 _CONNECTION_READ_ONLY = (
@@ -66,7 +54,7 @@ def _pretty_json(value: object) -> SafeString:
     return format_html("<pre>{}</pre>", pretty)
 
 
-class SamlConnectionForm(_ModelForm[SamlConnection]):
+class SamlConnectionForm(forms.ModelForm[SamlConnection]):
     def clean(self) -> dict[str, Any] | None:
         cleaned_data = super().clean()
         # The same rule as connection_switches, shown as a form error rather than a failure.
@@ -78,7 +66,7 @@ class SamlConnectionForm(_ModelForm[SamlConnection]):
 
 
 @admin.register(SamlConnection)
-class SamlConnectionAdmin(_ModelAdmin[SamlConnection]):
+class SamlConnectionAdmin(admin.ModelAdmin[SamlConnection]):
     form = SamlConnectionForm
     list_display = [
         "organisation",
@@ -181,7 +169,7 @@ _ATTEMPT_FIELDS = (
 
 
 @admin.register(SignInAttempt)
-class SignInAttemptAdmin(_ModelAdmin[SignInAttempt]):
+class SignInAttemptAdmin(admin.ModelAdmin[SignInAttempt]):
     """Every SAML sign-in attempt, as the Activity tab shows it: read-only."""
 
     list_display = [
