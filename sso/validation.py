@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from onelogin.saml2.response import OneLogin_Saml2_Response
-from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 
 from sso.models import SamlConnection
 from sso.saml_settings import request_data, saml_settings
@@ -115,10 +114,11 @@ def validate(
     already_accepted: Callable[[str], bool],
 ) -> Verdict:
     checks = _Checks()
-    xml, document = _parse(encoded, checks)
-    if document is None:
+    xml, response = _parse(connection, encoded, checks)
+    if response is None:
         checks.skip(*LATER)
         return Verdict(checks.items)
+    document = response.document
     verdict = Verdict(checks.items)
     if not checks.add("status", LATER[0][1], *_status(document)):
         checks.skip(*LATER[1:])
@@ -136,7 +136,8 @@ def validate(
         checks.skip(*LATER[2:])
         return verdict
     assertion = assertions[0]
-    checks.add("signature", LATER[2][1], *_signature(connection, encoded, assertion))
+    library = _library(connection, response, expectation)
+    checks.add("signature", LATER[2][1], *_signature(connection, encoded, assertion, library))
     checks.add("issuer", LATER[3][1], *_issuer(connection, document, assertion))
     checks.add("audience", LATER[4][1], *_audience(connection, assertion))
     checks.add("destination", LATER[5][1], *_destination(connection, document))
@@ -160,13 +161,16 @@ def validate(
     )
     name_id_passed, name_id_detail, verdict.name_id = _name_id(assertion, xml)
     checks.add("name_id", LATER[10][1], name_id_passed, name_id_detail)
-    checks.add("library", LATER[11][1], *_library(connection, encoded, expectation))
+    checks.add("library", LATER[11][1], *library)
     verdict.attributes = _attributes(assertion)
     return verdict
 
 
-def _parse(encoded: str, checks: _Checks) -> tuple[bytes, Any]:
-    """The response's XML and its parsed document (None when it cannot be used)."""
+def _parse(
+    connection: SamlConnection, encoded: str, checks: _Checks
+) -> tuple[bytes, OneLogin_Saml2_Response | None]:
+    """The response's XML, and python3-saml's response object parsed (safely) from it, whose
+    document our own checks read too: one parse for everything. None when it cannot be used."""
     if len(encoded) > MAX_RESPONSE_BYTES * 4 // 3 + 4:
         checks.add(
             "format", "A SAML response of sensible size", False, "The response is too large."
@@ -184,15 +188,15 @@ def _parse(encoded: str, checks: _Checks) -> tuple[bytes, Any]:
         checks.add("xml", "Well-formed XML without a DTD", False, "The response contains a DTD.")
         return xml, None
     try:
-        document = OneLogin_Saml2_XML.to_etree(xml)
+        response = OneLogin_Saml2_Response(saml_settings(connection, strict=True), encoded)
     except Exception:  # python3-saml raises several types for unsafe or broken XML
         checks.add("xml", "Well-formed XML without a DTD", False, "The response is not XML.")
         return xml, None
-    if document.tag != f"{{{NS['samlp']}}}Response":
+    if response.document.tag != f"{{{NS['samlp']}}}Response":
         checks.add("xml", "Well-formed XML without a DTD", False, "This is not a SAML Response.")
         return xml, None
     checks.add("xml", "Well-formed XML without a DTD", True)
-    return xml, document
+    return xml, response
 
 
 def _status(document: Any) -> tuple[bool, str]:
@@ -204,13 +208,18 @@ def _status(document: Any) -> tuple[bool, str]:
     return False, f"The identity provider answered {value or 'no status'}. {message}".strip()
 
 
-def _signature(connection: SamlConnection, encoded: str, assertion: Any) -> tuple[bool, str]:
+def _signature(
+    connection: SamlConnection, encoded: str, assertion: Any, library: tuple[bool, str]
+) -> tuple[bool, str]:
     """Signature and certificate: python3-saml checks every signature against the pinned
     certificates only (and that signed elements are where they belong); we add that the
-    assertion itself must be signed."""
-    response = OneLogin_Saml2_Response(saml_settings(connection, strict=False), encoded)
-    if not response.is_valid(request_data(_path(connection.acs_url))):
-        return False, _library_error(response)
+    assertion itself must be signed. When strict validation passed, the signatures were
+    verified there; otherwise non-strict mode, which checks little but signatures, tells
+    whether the signature is what failed."""
+    if not library[0]:
+        alone = OneLogin_Saml2_Response(saml_settings(connection, strict=False), encoded)
+        if not alone.is_valid(request_data(_path(connection.acs_url))):
+            return False, _library_error(alone)
     reference = assertion.find("ds:Signature/ds:SignedInfo/ds:Reference", NS)
     if reference is None or reference.get("URI") != f"#{assertion.get('ID')}":
         return False, "The assertion itself is not signed; only signed assertions are accepted."
@@ -320,9 +329,8 @@ def _name_id(assertion: Any, xml: bytes) -> tuple[bool, str, str]:
 
 
 def _library(
-    connection: SamlConnection, encoded: str, expectation: Expectation
+    connection: SamlConnection, response: OneLogin_Saml2_Response, expectation: Expectation
 ) -> tuple[bool, str]:
-    response = OneLogin_Saml2_Response(saml_settings(connection, strict=True), encoded)
     valid = response.is_valid(
         request_data(_path(connection.acs_url)), request_id=expectation.request_id
     )
