@@ -184,11 +184,12 @@ def test_group_read_costs_the_same_queries_at_any_member_count(
 ):
     people = factories.many_users(org, size)
     team = factories.team(org, "Big", members=people)
-    # The key, the team, its members, and the log entry (in a savepoint of its own).
-    with django_assert_max_num_queries(8):
+    # The key, the team, its members, and the log entry (in a savepoint of its own; on
+    # PostgreSQL one more statement lets it commit without waiting for the disk).
+    with django_assert_max_num_queries(9):
         response = scim.get(f"Groups/{team.public_id}")
     assert len(response.json()["members"]) == size
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         listed = scim.get("Groups")
     assert listed.json()["totalResults"] == 1
 
@@ -199,6 +200,6 @@ def test_adding_256_members_costs_a_constant_number_of_queries(
     team = factories.team(org, "Big")
     people = factories.many_users(org, 256)
     body = patch({"op": "add", "path": "members", "value": members(*people)})
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         assert scim.patch(f"Groups/{team.public_id}", body).status_code == 204
     assert team.members.count() == 256
