@@ -5,6 +5,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
+
 from scim.errors import invalid_value
 from scim.schema import ResourceType
 
@@ -29,6 +31,14 @@ def page_of(params: Mapping[str, str]) -> Page:
     start = _integer(params, "startIndex", default=1)
     count = _integer(params, "count", default=DEFAULT_COUNT)
     return Page(start_index=max(start, 1), count=min(max(count, 0), MAX_COUNT))
+
+
+def total_of(rows: QuerySet[Any], page: Page, fetched: int) -> int:
+    """totalResults: a page that came back short already says where the results end (the
+    usual case for ``userName eq`` lookups), so the COUNT is only run when it cannot."""
+    if 0 < fetched < page.count or (fetched == 0 and page.offset == 0 and page.count):
+        return page.offset + fetched
+    return rows.count()
 
 
 def _integer(params: Mapping[str, str], name: str, *, default: int) -> int:

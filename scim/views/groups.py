@@ -14,7 +14,14 @@ from scim import filters, groups, patch
 from scim.api import ScimView, by_public_id
 from scim.documents import list_response, version_of
 from scim.errors import not_found
-from scim.query import Projection, page_of, projection_of, search_parameters, text_param
+from scim.query import (
+    Projection,
+    page_of,
+    projection_of,
+    search_parameters,
+    text_param,
+    total_of,
+)
 from scim.schema import CORE_GROUP, GROUP
 
 FULL = Projection()
@@ -33,13 +40,13 @@ class GroupsView(ScimView):
             teams = teams.filter(filters.group_filter(text))
         page = page_of(params)
         projection = projection_of(params, GROUP)
-        total = teams.count()
         rows: list[Team] = []
         if page.count:
             ordering = filters.group_ordering(
                 text_param(params, "sortBy"), text_param(params, "sortOrder")
             )
             rows = list(teams.order_by(*ordering)[page.offset : page.offset + page.count])
+        total = total_of(teams, page, len(rows))
         members = groups.members_of(rows) if projection.wants(CORE_GROUP, "members") else {}
         resources = [self.render(team, members.get(team.pk), projection) for team in rows]
         return Response(list_response(resources, total=total, start_index=page.start_index))

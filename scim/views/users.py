@@ -15,7 +15,14 @@ from scim import filters, patch, users
 from scim.api import ScimView, by_public_id
 from scim.documents import list_response, version_of
 from scim.errors import not_found, uniqueness
-from scim.query import Projection, page_of, projection_of, search_parameters, text_param
+from scim.query import (
+    Projection,
+    page_of,
+    projection_of,
+    search_parameters,
+    text_param,
+    total_of,
+)
 from scim.schema import ENTERPRISE_USER, USER
 
 FULL = Projection()
@@ -34,7 +41,6 @@ class UsersView(ScimView):
             people = people.filter(filters.user_filter(text))
         page = page_of(params)
         projection = projection_of(params, USER)
-        total = people.count()
         rows: list[User] = []
         if page.count:
             ordering = filters.user_ordering(
@@ -42,6 +48,7 @@ class UsersView(ScimView):
             )
             ordered = users.with_relations(people.order_by(*ordering), projection)
             rows = list(ordered[page.offset : page.offset + page.count])
+        total = total_of(people, page, len(rows))
         resources = [self.render(user, projection) for user in rows]
         return Response(list_response(resources, total=total, start_index=page.start_index))
 
