@@ -13,6 +13,12 @@ SIGN_IN_FAILED = (
 )
 
 
+SSO_REQUIRED = (
+    "%(organisation)s signs in with single sign-on: use “Sign in with single sign-on” below. "
+    "(Primary admins keep their password as a way in.)"
+)
+
+
 class SignInForm(forms.Form):
     organisation = forms.CharField(
         label="Organisation", max_length=50, help_text="The short name your administrator gave you."
@@ -48,6 +54,11 @@ class SignInForm(forms.Form):
                 password=data["password"],
             )
         if not isinstance(user, User):
+            if organisation is not None and organisation.sso_required:
+                # Said to everyone who names this organisation, so it reveals no person.
+                raise forms.ValidationError(
+                    SSO_REQUIRED % {"organisation": organisation.name}, code="sso_required"
+                )
             # One message for every failure, so the form does not reveal who or what exists.
             raise forms.ValidationError(SIGN_IN_FAILED, code="invalid_login")
         self.user = user

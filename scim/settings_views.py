@@ -10,6 +10,7 @@ confirmation on a page of their own, so they work without JavaScript.
 
 import json
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib import messages
@@ -160,7 +161,7 @@ def _activity_rows(page: Page[ScimRequest], organisation: Organisation) -> list[
     return [
         ActivityRow(
             entry=entry,
-            path=entry.path.removeprefix(tenant_path) or "/",
+            path=unquote(entry.path.removeprefix(tenant_path)) or "/",
             summary=(
                 json.dumps(entry.summary, indent=2, sort_keys=True, ensure_ascii=False)
                 if entry.summary

@@ -85,6 +85,11 @@ def request_data(
     }
 
 
+def path_of(url: str) -> str:
+    """The path of one of our absolute URLs, as python3-saml's request data takes it."""
+    return urlsplit(url).path
+
+
 def _body(pem: str) -> str:
     """The base64 body of a PEM certificate, as python3-saml takes it."""
     lines = [line.strip() for line in pem.strip().splitlines()]

@@ -13,13 +13,14 @@ from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from sso import signin
 from sso.models import PendingSignIn, SamlConnection, SignInAttempt
 from sso.relay import safe_relay_state
-from sso.saml_settings import request_data, saml_settings
+from sso.saml_settings import path_of, request_data, saml_settings
 
 # The cookie binding an AuthnRequest to this browser. The session cookie is SameSite=Lax, so
 # the IdP's cross-site POST to the ACS does not carry it; this one is SameSite=None (over https)
 # and is sent only to the ACS path.
 PENDING_COOKIE = "auzlearn_saml"
 BACKEND = "accounts.backends.OrganisationBackend"
+SSO_OFF = "Single sign-on is turned off for this organisation."
 
 
 def _connection(connection_id: str, *, configured: bool = True) -> SamlConnection:
@@ -49,7 +50,7 @@ def login_start(request: HttpRequest, connection_id: str) -> HttpResponse:
     """SP-initiated sign-in: to the IdP with an AuthnRequest; back at the ACS afterwards."""
     connection = _connection(connection_id)
     if not connection.enabled:
-        return _refused_page(request, connection, "Single sign-on is turned off.", status=403)
+        return _refused_page(request, connection, SSO_OFF, code="sso_off")
     started = signin.start(connection, relay_state=safe_relay_state(request.GET.get("next")) or "")
     return with_pending_cookie(
         HttpResponseRedirect(started.redirect_url), connection, started.nonce
@@ -63,7 +64,7 @@ def acs(request: HttpRequest, connection_id: str) -> HttpResponse:
     pending = signin.claim_pending(connection, request.COOKIES.get(PENDING_COOKIE))
     testing = pending is not None and pending.tested_by is not None
     if not connection.enabled and not testing:
-        response = _refused_page(request, connection, "Single sign-on is turned off.", status=403)
+        response = _refused_page(request, connection, SSO_OFF, code="sso_off")
     else:
         # One transaction for the replay store, the attempt, the new session and last_login:
         # one commit instead of four on the path every sign-in takes.
@@ -75,7 +76,7 @@ def acs(request: HttpRequest, connection_id: str) -> HttpResponse:
                 ip=request.META.get("REMOTE_ADDR"),
             )
             response = _answer(request, connection, result, pending)
-    response.delete_cookie(PENDING_COOKIE, path=_acs_path(connection))
+    response.delete_cookie(PENDING_COOKIE, path=path_of(connection.acs_url))
     return response
 
 
@@ -110,7 +111,7 @@ def logout_view(request: HttpRequest, connection_id: str) -> HttpResponse:
     connection = _connection(connection_id)
     if request.method == "GET" and ("SAMLRequest" in request.GET or "SAMLResponse" in request.GET):
         auth = OneLogin_Saml2_Auth(
-            request_data(_path(connection.logout_url), get=request.GET.dict()),
+            request_data(path_of(connection.logout_url), get=request.GET.dict()),
             saml_settings(connection),
         )
         url = auth.process_slo(delete_session_cb=lambda: logout(request))
@@ -120,7 +121,7 @@ def logout_view(request: HttpRequest, connection_id: str) -> HttpResponse:
     logout(request)
     if request.method == "POST" and connection.idp_slo_url and name_id:
         auth = OneLogin_Saml2_Auth(
-            request_data(_path(connection.logout_url)), saml_settings(connection)
+            request_data(path_of(connection.logout_url)), saml_settings(connection)
         )
         return HttpResponseRedirect(auth.logout(name_id=name_id))
     return HttpResponseRedirect(resolve_url(settings.LOGOUT_REDIRECT_URL))
@@ -132,14 +133,14 @@ def _refused_page(
     reason: str,
     *,
     attempt: SignInAttempt | None = None,
-    status: int = 403,
+    code: str = "",
 ) -> HttpResponse:
     context = {
         "organisation": connection.organisation,
         "reason": reason,
-        "reason_code": attempt.reason_code if attempt else "",
+        "reason_code": attempt.reason_code if attempt else code,
     }
-    return render(request, "sso/refused.html", context, status=status)
+    return render(request, "sso/refused.html", context, status=403)
 
 
 def with_pending_cookie(
@@ -150,7 +151,7 @@ def with_pending_cookie(
         PENDING_COOKIE,
         nonce,
         max_age=int(signin.PENDING_LIFETIME.total_seconds()),
-        path=_acs_path(connection),
+        path=path_of(connection.acs_url),
         secure=secure,
         httponly=True,
         # Browsers drop SameSite=None cookies that are not Secure; over plain http (local use
@@ -158,11 +159,3 @@ def with_pending_cookie(
         samesite="None" if secure else "Lax",
     )
     return response
-
-
-def _acs_path(connection: SamlConnection) -> str:
-    return _path(connection.acs_url)
-
-
-def _path(url: str) -> str:
-    return url.removeprefix(settings.PUBLIC_BASE_URL)

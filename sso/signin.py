@@ -23,7 +23,7 @@ from sso.models import (
     SignInAttempt,
     SignInOutcome,
 )
-from sso.saml_settings import request_data, saml_settings
+from sso.saml_settings import path_of, request_data, saml_settings
 from sso.validation import Check, Expectation, Verdict, validate
 
 PENDING_LIFETIME = timedelta(minutes=10)
@@ -46,8 +46,11 @@ def start(
 ) -> Started:
     """An SP-initiated sign-in: an AuthnRequest over HTTP-Redirect, its id stored single-use
     for this browser."""
-    auth = OneLogin_Saml2_Auth(request_data(connection.login_url), saml_settings(connection))
-    redirect_url = auth.login(return_to=relay_state or None)
+    auth = OneLogin_Saml2_Auth(
+        request_data(path_of(connection.login_url)), saml_settings(connection)
+    )
+    # An empty RelayState rather than python3-saml's default (the login URL itself).
+    redirect_url = auth.login(return_to=relay_state)
     nonce = secrets.token_urlsafe(32)
     PendingSignIn.objects.create(
         connection=connection,

@@ -18,12 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from onelogin.saml2.response import OneLogin_Saml2_Response
 
 from sso.models import SamlConnection
-from sso.saml_settings import request_data, saml_settings
+from sso.saml_settings import path_of, request_data, saml_settings
 
 MAX_RESPONSE_BYTES = 256 * 1024
 NS = {
@@ -218,12 +217,33 @@ def _signature(
     whether the signature is what failed."""
     if not library[0]:
         alone = OneLogin_Saml2_Response(saml_settings(connection, strict=False), encoded)
-        if not alone.is_valid(request_data(_path(connection.acs_url))):
-            return False, _library_error(alone)
+        if not alone.is_valid(request_data(path_of(connection.acs_url))):
+            return False, _plain_signature_error(alone.get_error() or "")
     reference = assertion.find("ds:Signature/ds:SignedInfo/ds:Reference", NS)
     if reference is None or reference.get("URI") != f"#{assertion.get('ID')}":
         return False, "The assertion itself is not signed; only signed assertions are accepted."
     return True, "Valid signature by a certificate listed in the uploaded metadata."
+
+
+# python3-saml's words for signature failures, and what they mean for the admin.
+_SIGNATURE_ERRORS = (
+    (
+        "Signature validation failed",
+        "The response was signed with a key whose certificate is not in the uploaded metadata. "
+        "If the identity provider's certificate changed, upload its current metadata.",
+    ),
+    ("No Signature found", "The response is not signed; the identity provider must sign it."),
+    (
+        "Deprecated",
+        "The response was signed with SHA-1, which is refused; set the identity provider to "
+        "sign with SHA-256.",
+    ),
+)
+
+
+def _plain_signature_error(error: str) -> str:
+    meaning = next((plain for words, plain in _SIGNATURE_ERRORS if words in error), None)
+    return meaning or f"python3-saml: {error or 'invalid signature.'}"
 
 
 def _issuer(connection: SamlConnection, document: Any, assertion: Any) -> tuple[bool, str]:
@@ -332,7 +352,7 @@ def _library(
     connection: SamlConnection, response: OneLogin_Saml2_Response, expectation: Expectation
 ) -> tuple[bool, str]:
     valid = response.is_valid(
-        request_data(_path(connection.acs_url)), request_id=expectation.request_id
+        request_data(path_of(connection.acs_url)), request_id=expectation.request_id
     )
     return (True, "Passed.") if valid else (False, _library_error(response))
 
@@ -367,7 +387,3 @@ def _time(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _path(url: str) -> str:
-    return urlsplit(url).path

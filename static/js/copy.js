@@ -58,7 +58,9 @@
       copy(input).then(function (copied) {
         if (copied) {
           showCopied(button);
-          announce("Copied");
+          // "Copied the Tenant URL": the visible word and the button's hidden name, so a
+          // screen reader says what was copied.
+          announce(button.textContent.replace(/\s+/g, " ").trim());
         } else {
           copyBySelecting(input);
           announce("Could not copy. The text is selected: press Ctrl+C or Command+C to copy it.");

@@ -1,6 +1,7 @@
 """Password sign-in, sign-out and sessions: scoped to an organisation, refused for people whose
 access was removed, and never revived by reactivation."""
 
+import html
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services
-from accounts.forms import SIGN_IN_FAILED
+from accounts.forms import SIGN_IN_FAILED, SSO_REQUIRED
 from accounts.models import Organisation, Role, User
 from tests import factories
 
@@ -44,11 +45,12 @@ def assert_signed_in_as(client: Client, user: User) -> None:
     assert client.session[SESSION_KEY] == str(user.pk)
 
 
-def assert_refused(response, client: Client) -> None:
-    """The form is shown again with the one generic message, and nobody is signed in."""
+def assert_refused(response, client: Client, message: str = SIGN_IN_FAILED) -> None:
+    """The form is shown again with one message (the generic one unless said), and nobody is
+    signed in."""
     assert response.status_code == 200
-    assert response.context["form"].non_field_errors() == [SIGN_IN_FAILED]
-    assert SIGN_IN_FAILED in response.content.decode()
+    assert response.context["form"].non_field_errors() == [message]
+    assert html.escape(message) in response.content.decode() or message in response.content.decode()
     assert me(client) == {"authenticated": False}
     assert SESSION_KEY not in client.session
 
@@ -273,7 +275,8 @@ def test_sso_required_refuses_password_sign_in_for_everyone_but_primary_admins(c
     factories.user(org, "pat@acme.test", role=role)
     services.organisation_update(organisation=org, actor=factories.SYSTEM, sso_required=True)
 
-    assert_refused(sign_in(client, "acme", "pat@acme.test", factories.PASSWORD), client)
+    response = sign_in(client, "acme", "pat@acme.test", factories.PASSWORD)
+    assert_refused(response, client, SSO_REQUIRED % {"organisation": org.name})
 
 
 def test_sso_required_still_lets_the_primary_admin_sign_in_with_a_password(
@@ -459,3 +462,14 @@ def test_sign_out_without_a_csrf_token_is_refused(learner):
 
     assert response.status_code == 403
     assert_signed_in_as(client, learner)
+
+
+def test_a_refused_password_sign_in_where_sso_is_required_says_to_use_sso(client, org, learner):
+    Organisation.objects.filter(pk=org.pk).update(sso_required=True)
+    response = client.post(
+        reverse("accounts:login"),
+        {"organisation": org.slug, "login": learner.username, "password": factories.PASSWORD},
+    )
+    assert response.status_code == 200
+    assert "signs in with single sign-on" in response.content.decode()
+    assert client.get("/me.json").json() == {"authenticated": False}

@@ -89,6 +89,7 @@ def test_sp_initiated_round_trip_follows_next(client, connection, okta, learner)
     request = test_idp.decode_authn_request(start["Location"])
     assert request["acs_url"] == connection.acs_url
     assert request["issuer"] == connection.sp_entity_id
+    assert request["relay_state"] == "/me.json"
     assert start.cookies[PENDING_COOKIE]["path"] == _acs_path(connection)
 
     xml = _respond(okta, connection, learner.username, in_response_to=request["id"])
@@ -205,6 +206,7 @@ def test_sso_turned_off_refuses_sign_in(client, connection, okta, learner):
     )
     response = _post(client, okta, connection, _respond(okta, connection, learner.username))
     assert response.status_code == 403
+    assert b"Single sign-on is off" in response.content
     assert _signed_in_as(client) is None
 
 
@@ -488,5 +490,6 @@ def test_a_failing_test_sign_in_shows_which_checks_failed(
     assert attempt.reason_code == "signature"
     results = {check["code"]: check["passed"] for check in attempt.checks}
     assert results["signature"] is False
+    assert attempt.reason.startswith("The response was signed with a key whose certificate is not")
     assert results["audience"] is True and results["destination"] is True  # still checked
     assert _signed_in_as(client) == primary_admin.username
