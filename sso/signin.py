@@ -175,8 +175,12 @@ def _sign_in(connection: SamlConnection, verdict: Verdict, record: "_Recorder") 
                 given_name=profile.get("given_name", ""),
                 family_name=profile.get("family_name", ""),
             )
-        elif profile:
-            services.user_update(user=user, actor=actor, **profile)
+        else:
+            changed = {
+                name: value for name, value in profile.items() if getattr(user, name) != value
+            }
+            if changed:  # most sign-ins change nothing: no need to open a savepoint for them
+                services.user_update(user=user, actor=actor, **changed)
     except (AccountsError, ValidationError) as error:
         return Result(record.refused("profile", f"The attributes could not be used: {error}"))
     return Result(record.signed_in(user), user=user)
