@@ -211,6 +211,12 @@ class User(AbstractBaseUser, PermissionsMixin):
             ),
         ]
         indexes = [
+            # Paging and counting an organisation's people (SCIM imports): index-only scans.
+            models.Index(
+                fields=["organisation", "id"],
+                condition=Q(deleted_at__isnull=True),
+                name="user_live_by_organisation_idx",
+            ),
             models.Index(Lower("email"), "organisation", name="user_email_ci_idx"),
             models.Index(
                 fields=["organisation", "pending_manager_value"],

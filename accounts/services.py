@@ -388,17 +388,21 @@ def _link_waiting_reports(*, manager: User, actor: Actor) -> None:
         return
     values = [v for v in (str(manager.public_id), manager.external_id) if v]
     displays = [d for d in (manager.username, manager.email) if d]
-    names_manager = Q(pending_manager_value__in=values)
+    names_manager = Q(pending_manager_value__in=values) & ~Q(pending_manager_value="")
     for display in displays:
-        names_manager |= Q(display_lower=Lower(Value(display)))
+        # The "not empty" condition lets PostgreSQL use the partial index on the display.
+        names_manager |= Q(display_lower=Lower(Value(display))) & ~Q(pending_manager_display="")
     waiting = (
         User.objects.for_organisation(manager.organisation)
         .exclude(pk=manager.pk)
         .alias(display_lower=Lower("pending_manager_display"))
         .filter(names_manager)
     )
+    waiting_reports = list(waiting)
+    if not waiting_reports:
+        return
     above = _chain_above(manager)
-    reports = [report for report in waiting if report.pk not in above]
+    reports = [report for report in waiting_reports if report.pk not in above]
     if not reports:
         return
     now = timezone.now()

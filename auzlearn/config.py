@@ -99,6 +99,11 @@ class EnvReader:
             raise _fail(name, f"not a database URL ({exc})") from None
         if config["ENGINE"] == "django.db.backends.sqlite3":
             config["ENGINE"] = "auzlearn.sqlite_backend"
+        else:
+            # Keep server connections open between requests (a new PostgreSQL connection
+            # costs milliseconds on every request); ?conn_max_age=0 in the URL turns it off.
+            config.setdefault("CONN_MAX_AGE", 60)
+            config.setdefault("CONN_HEALTH_CHECKS", True)
         return config
 
     def cache(self, name: str, *, default: str) -> dict[str, Any]:

@@ -1,14 +1,16 @@
 """Query parameters of SCIM reads: pagination, and which attributes to return (RFC 7644 §3.4,
 §3.9)."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 from scim.errors import invalid_value
 from scim.schema import ResourceType
+
+M = TypeVar("M", bound=Model)
 
 DEFAULT_COUNT = 100
 MAX_COUNT = 1000
@@ -31,6 +33,19 @@ def page_of(params: Mapping[str, str]) -> Page:
     start = _integer(params, "startIndex", default=1)
     count = _integer(params, "count", default=DEFAULT_COUNT)
     return Page(start_index=max(start, 1), count=min(max(count, 0), MAX_COUNT))
+
+
+def page_rows(
+    ordered: QuerySet[M], page: Page, load: Callable[[QuerySet[M]], QuerySet[M]]
+) -> list[M]:
+    """One page of rows, loaded with ``load`` (which adds what rendering needs). A deep page (an
+    import walking through everyone) first takes its ids alone, which the index answers, and
+    then loads just those rows: the OFFSET skips index entries instead of joined rows."""
+    if page.offset == 0:
+        return list(load(ordered)[: page.count])
+    ids = list(ordered.values_list("pk", flat=True)[page.offset : page.offset + page.count])
+    rows = {row.pk: row for row in load(ordered.model._default_manager.filter(pk__in=ids))}
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 def total_of(rows: QuerySet[Any], page: Page, fetched: int) -> int:

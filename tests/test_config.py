@@ -341,3 +341,12 @@ def test_settings_refuse_a_bad_debug_value_at_start():
 
     assert result.returncode != 0
     assert "Environment variable DEBUG" in result.stderr
+
+
+def test_postgresql_connections_are_kept_open_unless_the_url_says_otherwise(monkeypatch):
+    reader = EnvReader()
+    monkeypatch.setenv("DATABASE_URL", "postgres://root@127.0.0.1:5432/x")
+    config = reader.database("DATABASE_URL", default="sqlite:///x")
+    assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, True)
+    monkeypatch.setenv("DATABASE_URL", "postgres://root@127.0.0.1:5432/x?conn_max_age=0")
+    assert reader.database("DATABASE_URL", default="sqlite:///x")["CONN_MAX_AGE"] == 0

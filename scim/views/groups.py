@@ -17,6 +17,7 @@ from scim.errors import not_found
 from scim.query import (
     Projection,
     page_of,
+    page_rows,
     projection_of,
     search_parameters,
     text_param,
@@ -45,7 +46,7 @@ class GroupsView(ScimView):
             ordering = filters.group_ordering(
                 text_param(params, "sortBy"), text_param(params, "sortOrder")
             )
-            rows = list(teams.order_by(*ordering)[page.offset : page.offset + page.count])
+            rows = page_rows(teams.order_by(*ordering), page, lambda rows: rows)
         total = total_of(teams, page, len(rows))
         members = groups.members_of(rows) if projection.wants(CORE_GROUP, "members") else {}
         resources = [self.render(team, members.get(team.pk), projection) for team in rows]

@@ -18,6 +18,7 @@ from scim.errors import not_found, uniqueness
 from scim.query import (
     Projection,
     page_of,
+    page_rows,
     projection_of,
     search_parameters,
     text_param,
@@ -46,8 +47,11 @@ class UsersView(ScimView):
             ordering = filters.user_ordering(
                 text_param(params, "sortBy"), text_param(params, "sortOrder")
             )
-            ordered = users.with_relations(people.order_by(*ordering), projection)
-            rows = list(ordered[page.offset : page.offset + page.count])
+            rows = page_rows(
+                people.order_by(*ordering),
+                page,
+                lambda rows: users.with_relations(rows, projection),
+            )
         total = total_of(people, page, len(rows))
         resources = [self.render(user, projection) for user in rows]
         return Response(list_response(resources, total=total, start_index=page.start_index))
@@ -140,7 +144,7 @@ class UserView(UsersView):
         with transaction.atomic():
             user = self._for_update(request, resource_id)
             before = users.render(
-                User.objects.select_related("manager").get(pk=user.pk),
+                users.with_relations(User.objects.filter(pk=user.pk), FULL).get(),
                 tenant_url=self.tenant_url(),
                 projection=FULL,
             )

@@ -500,3 +500,46 @@ def test_listing_costs_the_same_queries_at_any_page_size(
     with django_assert_max_num_queries(9):
         response = scim.get(f"Users?count={size + 1}")
     assert response.json()["itemsPerPage"] == size + 1
+
+
+def test_a_patch_changes_only_what_it_names(scim, org):
+    boss = factories.user(org, "boss@acme.test")
+    user = factories.user(
+        org,
+        "Jane.Doe@Acme.test",
+        email="jane@acme.test",
+        given_name="Jane",
+        external_id="00u9",
+        phone_number="+1 555",
+        department="R&D",
+    )
+    services.user_set_manager(user=user, actor=factories.SYSTEM, manager=boss)
+    before = AuditEvent.objects.count()
+    body = patch({"op": "replace", "value": {"active": False}})
+    assert scim.patch(f"Users/{user.public_id}", body).status_code == 200
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True)[before:])
+    assert actions == ["user.deactivate"]
+
+
+@pytest.mark.parametrize("teams", [1, 10])
+def test_patch_costs_the_same_queries_whatever_the_number_of_teams(
+    scim, org, learner, teams, django_assert_max_num_queries
+):
+    for n in range(teams):
+        factories.team(org, f"Team {n}", members=[learner])
+    body = patch({"op": "replace", "value": {"active": False}})
+    with django_assert_max_num_queries(26):
+        assert scim.patch(f"Users/{learner.public_id}", body).status_code == 200
+
+
+def test_deep_pages_come_back_in_order_with_everything_rendered(scim, org):
+    boss = factories.user(org, "boss@acme.test")
+    team = factories.team(org, "All")
+    people = [factories.user(org, f"p{n:02}@acme.test") for n in range(12)]
+    services.team_add_members(team=team, actor=factories.SYSTEM, users=people)
+    for person in people:
+        services.user_set_manager(user=person, actor=factories.SYSTEM, manager=boss)
+    page = scim.get("Users?startIndex=5&count=4").json()
+    assert [r["userName"] for r in page["Resources"]] == [f"p{n:02}@acme.test" for n in range(3, 7)]
+    assert all(r["groups"][0]["display"] == "All" for r in page["Resources"])
+    assert all(r[ENTERPRISE]["manager"]["value"] == str(boss.public_id) for r in page["Resources"])

@@ -1,0 +1,167 @@
+"""The budgets of issue 6, each a line that passes or fails. A smoke run checks only those that
+do not depend on timing (query counts and errors); the others are skipped, not passed."""
+
+import math
+from dataclasses import dataclass
+
+from bench import layout
+from bench.measure import Results
+from bench.stats import Measurement
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Verdict:
+    budget: str
+    measured: str
+    passed: bool | None  # None: skipped (a smoke run does not judge timing)
+
+    @property
+    def status(self) -> str:
+        return {True: "PASS", False: "FAIL", None: "SKIP"}[self.passed]
+
+
+def evaluate(results: Results, *, people: int, smoke: bool) -> list[Verdict]:
+    m = results.measurements
+    big = f"{len(layout.big_team_members(people)):,}"
+    verdicts = [
+        _ratio(
+            smoke, "filter by userName ≤ 1.5x the floor (p50)", m, "users_filter", "floor_c2", 1.5
+        ),
+        _ratio(
+            smoke,
+            "last page ≤ 3x the first page (p50)",
+            m,
+            "users_last_page",
+            "users_first_page",
+            3,
+        ),
+        _queries_constant_in_size(results, people),
+        _queries_equal(
+            m,
+            "team PATCH queries independent of member count",
+            [("group_add_256", "group_add_1"), ("group_remove_1_of_big", "group_remove_1_of_10")],
+        ),
+        _ratio(
+            smoke,
+            "adding 256 members ≤ 10x a single-member PATCH (p50)",
+            m,
+            "group_add_256",
+            "group_add_1",
+            10,
+        ),
+        _ratio(
+            smoke,
+            f"removing 1 of {big} members ≤ 2x removing 1 of 10 (p50)",
+            m,
+            "group_remove_1_of_big",
+            "group_remove_1_of_10",
+            2,
+        ),
+        _get_team_time(smoke, m, big),
+        _get_team_memory(smoke, results, big),
+        _ratio(
+            smoke,
+            "SAML ACS ≤ 1.5x bare python3-saml (p50, both timed in-process)",
+            m,
+            "saml_acs",
+            "saml_bare",
+            1.5,
+            inside=True,
+        ),
+        _mixed_errors(results),
+        _all_as_expected(results),
+    ]
+    return verdicts
+
+
+def _ratio(
+    smoke: bool,
+    budget: str,
+    m: dict[str, Measurement],
+    key: str,
+    base: str,
+    limit: float,
+    *,
+    inside: bool = False,
+) -> Verdict:
+    """p50 against p50: as the client saw them, or (``inside``) as timed in the worker."""
+    if key not in m or base not in m:
+        return Verdict(budget, "not measured", False)
+    one, other = (m[key].server_p50, m[base].server_p50) if inside else (m[key].p50, m[base].p50)
+    ratio = one / other
+    measured = f"{ratio:.2f}x ({one * 1000:.1f} ms vs {other * 1000:.1f} ms)"
+    return Verdict(budget, measured, None if smoke else ratio <= limit)
+
+
+def _queries_constant_in_size(results: Results, people: int) -> Verdict:
+    budget = f"queries per request the same at {people:,} and 1,000 people"
+    differing = []
+    compared = 0
+    for key, small in results.small_queries.items():
+        large = results.measurements[key].queries() if key in results.measurements else {}
+        compared += 1
+        if large != small:
+            differing.append(f"{key}: {_counts(large)} vs {_counts(small)}")
+    if not compared:
+        return Verdict(budget, "not measured", False)
+    if differing:
+        return Verdict(budget, "; ".join(differing), False)
+    return Verdict(budget, f"{compared} endpoints, each the same", True)
+
+
+def _queries_equal(m: dict[str, Measurement], budget: str, pairs: list[tuple[str, str]]) -> Verdict:
+    found = []
+    passed = True
+    for one, other in pairs:
+        if one not in m or other not in m:
+            return Verdict(budget, f"{one} or {other} not measured", False)
+        a, b = m[one].queries(), m[other].queries()
+        passed = passed and a == b
+        found.append(f"{_counts(a)} {'=' if a == b else '≠'} {_counts(b)}")
+    return Verdict(budget, ", ".join(found), passed)
+
+
+def _get_team_time(smoke: bool, m: dict[str, Measurement], big: str) -> Verdict:
+    budget = f"GET a {big}-member team under 1 s (p95)"
+    if "group_get_members" not in m:
+        return Verdict(budget, "not measured", False)
+    p95 = m["group_get_members"].p95
+    return Verdict(budget, f"{p95 * 1000:.0f} ms", None if smoke else p95 < 1.0)
+
+
+def _get_team_memory(smoke: bool, results: Results, big: str) -> Verdict:
+    budget = f"worker memory growth for it under 100 MB (peak RSS, {big} members)"
+    growth = results.memory_growth
+    if growth is None:
+        return Verdict(budget, "not measured", False)
+    return Verdict(budget, f"{growth / MB:.1f} MB", None if smoke else growth < 100 * MB)
+
+
+def _mixed_errors(results: Results) -> Verdict:
+    both = results.mixed.get("both")
+    if both is None:
+        return Verdict("mixed run: 0 errors", "not measured", False)
+    errors = len(both.errors)
+    p95 = both.p95 * 1000 if both.samples else math.nan
+    return Verdict(
+        "mixed run: 0 errors",
+        f"{errors} errors in {len(both.samples)} requests, p95 {p95:.0f} ms",
+        errors == 0,
+    )
+
+
+def _all_as_expected(results: Results) -> Verdict:
+    samples = [s for m in results.measurements.values() for s in m.samples] + results.helpers
+    errors = [s for s in samples if not s.ok]
+    measured = f"{len(errors)} unexpected of {len(samples)}"
+    if errors:
+        measured += f"; first: {errors[0].error[:200]}"
+    return Verdict("every response outside the mixed run as expected", measured, not errors)
+
+
+def _counts(queries: dict[str, int]) -> str:
+    if list(queries) == [""]:
+        return str(queries[""])
+    return "/".join(f"{count} {variant}" for variant, count in sorted(queries.items())) or "none"

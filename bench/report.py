@@ -1,0 +1,221 @@
+"""The results of a run: a markdown table and a PNG plot in bench/results/, and the same table
+and the budgets on the terminal."""
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+
+import matplotlib.pyplot as plt
+
+from bench import layout
+from bench.budgets import MB, Verdict
+from bench.measure import Results
+from bench.stats import Measurement, percentile
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def titles(people: int) -> dict[str, str]:
+    """What each row measures, in the order of the table."""
+    big = f"{len(layout.big_team_members(people)):,}"
+    return {
+        "floor_c2": "floor: one indexed userName lookup, tiny JSON",
+        "users_filter": 'GET /Users?filter=userName eq "…" (hit/miss, mixed case)',
+        "users_first_page": "GET /Users?startIndex=1&count=100",
+        "users_last_page": f"GET /Users?startIndex={people - 99:,}&count=100 (last page)",
+        "group_get_excluded": f"GET /Groups/{{id}}?excludedAttributes=members ({big} members)",
+        "users_post": "POST /Users",
+        "users_put": "PUT /Users/{id}",
+        "users_deactivate": 'PATCH /Users/{id} {"active": false}',
+        "users_reactivate": 'PATCH /Users/{id} {"active": true}',
+        "floor_c1": "floor: one indexed userName lookup, tiny JSON",
+        "group_add_1": "PATCH /Groups/{id} add 1 member",
+        "group_add_256": "PATCH /Groups/{id} add 256 members",
+        "group_remove_1_of_big": f"PATCH /Groups/{{id}} remove 1 of {big} members",
+        "group_remove_1_of_10": "PATCH /Groups/{id} remove 1 of 10 members",
+        "group_get_members": f"GET /Groups/{{id}} with {big} members",
+        "saml_bare": "python3-saml is_valid, in-process (the ACS's floor)",
+        "saml_acs": "POST SAML ACS: validate, sign in, redirect",
+    }
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    people: int
+    smoke: bool
+    command: str
+    started: str  # UTC, ISO 8601
+    commit: str
+    machine: str
+    postgres: str
+    postgres_connect_ms: float  # opening one connection, p50
+    conn_max_age: int | None  # the product's CONN_MAX_AGE: 0 opens a connection per request
+    cpu: str  # who used the CPUs while measuring (bench.machine)
+    duration_seconds: float
+
+
+def markdown(info: RunInfo, results: Results, verdicts: list[Verdict]) -> str:
+    m = results.measurements
+    lines = [
+        f"# auzlearn benchmark: {info.people:,} people per organisation"
+        + (" (smoke run: query counts only)" if info.smoke else ""),
+        "",
+        f"- started {info.started}, took {info.duration_seconds / 60:.1f} min;"
+        f" commit {info.commit}",
+        f"- `{info.command}`",
+        f"- {info.machine}; PostgreSQL {info.postgres}; gunicorn with 2 sync workers, DEBUG off",
+        f"- {info.cpu}",
+        f"- CONN_MAX_AGE {info.conn_max_age}: {_connections(info)}",
+        "- latencies in ms as the client saw them over loopback (in worker: inside Django, from"
+        " bench.middleware); x floor = p50 ÷ the floor's p50 at the same concurrency; req/s ="
+        " clients ÷ mean latency (the ACS is compared with its in-process floor by its time in the"
+        " worker); queries/request: the usual count (mode), and the same request"
+        " against the organisation of 1,000 people",
+        "",
+        "| endpoint | clients | requests | req/s | p50 | p95 | in worker p50 | queries/request"
+        " | at 1,000 people | x floor |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for key, title in titles(info.people).items():
+        if key not in m:
+            continue
+        row = m[key]
+        small = results.small_queries.get(key)
+        ratio = f"{_ratio(results, row):.2f}x" if row.floor in m else "-"
+        lines.append(
+            f"| {title} | {row.concurrency} | {len(row.samples)} | {row.requests_per_second:.0f}"
+            f" | {_ms(row.p50)} | {_ms(row.p95)} | {_ms(row.server_p50)} | {row.queries_text()}"
+            f" | {_counts(small)} | {ratio} |"
+        )
+    lines += ["", _memory_line(results), "", *_mixed_table(results), "", "## Budgets", ""]
+    lines += ["| budget | measured | result |", "|---|---|---|"]
+    lines += [f"| {v.budget} | {v.measured} | **{v.status}** |" for v in verdicts]
+    return "\n".join(lines) + "\n"
+
+
+def _ratio(results: Results, row: Measurement) -> float:
+    """p50 over the floor's p50; the ACS's floor runs in-process, so the ACS is compared by its
+    time inside the worker."""
+    floor = results.measurements[row.floor]
+    if row.floor == "saml_bare":
+        return row.server_p50 / floor.server_p50
+    return row.p50 / floor.p50
+
+
+def _connections(info: RunInfo) -> str:
+    if info.conn_max_age == 0:
+        return (
+            "every request opens a new PostgreSQL connection, which takes"
+            f" {info.postgres_connect_ms:.1f} ms here (p50, connect + first query + close)"
+        )
+    return f"connections are kept; opening one takes {info.postgres_connect_ms:.1f} ms here"
+
+
+def _memory_line(results: Results) -> str:
+    if results.memory_growth is None:
+        return ""
+    return (
+        "Worker memory while serving the big team: peak resident size grew by "
+        f"{results.memory_growth / MB:.1f} MB (largest of the two workers, /proc VmHWM)."
+    )
+
+
+def _mixed_table(results: Results) -> list[str]:
+    if not results.mixed:
+        return []
+    lines = [
+        "Sustained mixed run (open loop, fixed rate per tenant; latency counted from when each"
+        " request was due):",
+        "",
+        "| tenant | requests | req/s sent | p50 | p95 | errors |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    for key, row in results.mixed.items():
+        span = results.mixed_seconds
+        rate = f"{len(row.samples) / span:.1f}" if span else "-"
+        lines.append(
+            f"| {key} | {len(row.samples)} | {rate} | {_ms(row.p50)} | {_ms(row.p95)}"
+            f" | {len(row.errors)} |"
+        )
+    both = results.mixed.get("both")
+    if both is not None:
+        kinds = sorted({sample.variant for sample in both.samples})
+        by_kind = {
+            kind: [sample.seconds for sample in both.samples if sample.variant == kind]
+            for kind in kinds
+        }
+        lines += [
+            "",
+            "p95 by kind of request, both tenants: "
+            + ", ".join(
+                f"{kind} {_ms(percentile(seconds, 0.95))}" for kind, seconds in by_kind.items()
+            ),
+        ]
+    return lines
+
+
+def _ms(seconds: float) -> str:
+    return "-" if math.isnan(seconds) else f"{seconds * 1000:.1f}"
+
+
+def _counts(queries: dict[str, int] | None) -> str:
+    if not queries:
+        return "-"
+    if list(queries) == [""]:
+        return str(queries[""])
+    return " · ".join(f"{count} ({variant})" for variant, count in sorted(queries.items()))
+
+
+def plot(info: RunInfo, results: Results, path: Path) -> None:
+    """p50 bars with p95 whiskers, floors in grey, on a log scale: every endpoint against the
+    floor it is compared with."""
+    rows = [
+        (title, results.measurements[key])
+        for key, title in titles(info.people).items()
+        if key in results.measurements
+    ]
+    figure, axes = plt.subplots(figsize=(11, 0.45 * len(rows) + 1.8))
+    positions = list(range(len(rows)))[::-1]
+    p50 = [row.p50 * 1000 for _, row in rows]
+    p95 = [row.p95 * 1000 for _, row in rows]
+    floors = {"floor_c1", "floor_c2", "saml_bare"}
+    colours = ["#9e9e9e" if row.key in floors else "#3b6ea8" for _, row in rows]
+    axes.barh(positions, p50, color=colours, height=0.6, label="p50")
+    axes.errorbar(
+        p95, positions, fmt="|", color="#c0392b", markersize=12, linestyle="none", label="p95"
+    )
+    for position, (_, row) in zip(positions, rows, strict=True):
+        if row.floor in results.measurements:
+            axes.annotate(
+                f"{_ratio(results, row):.1f}x floor",
+                (row.p95 * 1000, position),
+                xytext=(6, -3),
+                textcoords="offset points",
+                fontsize=8,
+            )
+    axes.set_yticks(positions, [f"{title} [x{row.concurrency}]" for title, row in rows], fontsize=8)
+    axes.set_xscale("log")
+    axes.set_xlim(right=max(p95) * 3)  # room for the labels
+    axes.set_xlabel("latency, ms (log scale); grey: floors; [xn]: concurrent clients")
+    axes.set_title(f"auzlearn at {info.people:,} people per organisation ({info.started})")
+    axes.legend(loc="lower right")
+    axes.grid(axis="x", which="both", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def terminal(verdicts: list[Verdict]) -> str:
+    """The budgets, one per line, and a closing count."""
+    lines = [f"{v.status}  {v.budget}: {v.measured}" for v in verdicts]
+    counts = {
+        status: sum(v.status == status for v in verdicts) for status in ("PASS", "FAIL", "SKIP")
+    }
+    lines.append(
+        f"bench: {counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,13 @@
+"""The product's settings as in production, plus two things the benchmark needs on the same
+server: the floor route (bench.urls) and a per-request query count (bench.middleware).
+
+gunicorn runs with DJANGO_SETTINGS_MODULE=bench.settings; nothing here changes how the product
+itself behaves.
+"""
+
+from auzlearn.settings import *  # noqa: F403
+from auzlearn.settings import MIDDLEWARE
+
+ROOT_URLCONF = "bench.urls"
+# Outermost, so that every statement of a request is counted, the session's included.
+MIDDLEWARE = ["bench.middleware.count_queries", *MIDDLEWARE]
