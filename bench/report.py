@@ -216,6 +216,7 @@ def terminal(verdicts: list[Verdict]) -> str:
         status: sum(v.status == status for v in verdicts) for status in ("PASS", "FAIL", "SKIP")
     }
     lines.append(
-        f"bench: {counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped"
+        f"bench budgets: {counts['PASS']} met, {counts['FAIL']} missed, "
+        f"{counts['SKIP']} not judged in this mode"
     )
     return "\n".join(lines)

@@ -17,3 +17,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Live-server threads would otherwise keep their connections open past the test run, and the
+# test database could not be dropped.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
