@@ -2,6 +2,7 @@
 see the same invariants and audit rows."""
 
 from itertools import count
+from typing import Any
 
 from accounts import services
 from accounts.audit import Actor
@@ -68,3 +69,30 @@ def many_users(org: Organisation, n: int, prefix: str = "bulk") -> list[User]:
         [User(organisation=org, username=f"{prefix}{i}@{org.slug}.test") for i in range(n)]
     )
     return list(User.objects.filter(organisation=org, username__in=[u.username for u in created]))
+
+
+def saml_connection(
+    org: Organisation,
+    idp: Any,
+    *,
+    provider: str = "okta",
+    enabled: bool = True,
+    allow_idp_initiated: bool = True,
+    jit: bool = False,
+) -> Any:
+    """A SAML connection configured from a test IdP's metadata, as the SAML tab makes one."""
+    from sso import services as sso_services
+    from sso.metadata import parse_metadata
+
+    connection = sso_services.connection_for(organisation=org, provider=provider)
+    xml = idp.metadata_xml()
+    sso_services.connection_configure(
+        connection=connection, actor=SYSTEM, metadata=parse_metadata(xml), metadata_xml=xml.decode()
+    )
+    return sso_services.connection_switches(
+        connection=connection,
+        actor=SYSTEM,
+        enabled=enabled,
+        allow_idp_initiated=allow_idp_initiated,
+        jit_provisioning=jit,
+    )

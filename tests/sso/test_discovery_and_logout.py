@@ -11,21 +11,7 @@ from tests.sso import idp as test_idp
 
 
 def _connect(org, idp, provider="okta", enabled=True):
-    connection = services.connection_for(organisation=org, provider=provider)
-    xml = idp.metadata_xml()
-    services.connection_configure(
-        connection=connection,
-        actor=factories.SYSTEM,
-        metadata=parse_metadata(xml),
-        metadata_xml=xml.decode(),
-    )
-    return services.connection_switches(
-        connection=connection,
-        actor=factories.SYSTEM,
-        enabled=enabled,
-        allow_idp_initiated=True,
-        jit_provisioning=False,
-    )
+    return factories.saml_connection(org, idp, provider=provider, enabled=enabled)
 
 
 @pytest.fixture

@@ -10,29 +10,14 @@ import pytest
 from accounts import services as accounts_services
 from accounts.models import User
 from sso import services
-from sso.metadata import parse_metadata
 from sso.models import SignInAttempt, SignInOutcome
 from sso.saml_views import PENDING_COOKIE
 from tests import factories
 from tests.sso import idp as test_idp
 
 
-def _connect(org, idp, *, provider="okta", allow_idp_initiated=True, jit=False):
-    connection = services.connection_for(organisation=org, provider=provider)
-    xml = idp.metadata_xml()
-    services.connection_configure(
-        connection=connection,
-        actor=factories.SYSTEM,
-        metadata=parse_metadata(xml),
-        metadata_xml=xml.decode(),
-    )
-    return services.connection_switches(
-        connection=connection,
-        actor=factories.SYSTEM,
-        enabled=True,
-        allow_idp_initiated=allow_idp_initiated,
-        jit_provisioning=jit,
-    )
+def _connect(org, idp, **options):
+    return factories.saml_connection(org, idp, **options)
 
 
 @pytest.fixture
