@@ -9,6 +9,8 @@ def main() -> None:
     """Run administrative tasks."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "auzlearn.settings")
     try:
+        from django.conf import settings
+        from django.core.exceptions import ImproperlyConfigured
         from django.core.management import execute_from_command_line
     except ImportError as exc:
         raise ImportError(
@@ -16,6 +18,12 @@ def main() -> None:
             "available on your PYTHONPATH environment variable? Did you "
             "forget to activate a virtual environment?"
         ) from exc
+    try:
+        # Read the environment now: Django would otherwise swallow a bad setting and fail
+        # later with an unrelated traceback ("Models aren't loaded yet").
+        settings.INSTALLED_APPS  # noqa: B018
+    except ImproperlyConfigured as error:
+        sys.exit(f"Configuration error: {error}")
     execute_from_command_line(sys.argv)
 
 

@@ -350,3 +350,26 @@ def test_postgresql_connections_are_kept_open_unless_the_url_says_otherwise(monk
     assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, True)
     monkeypatch.setenv("DATABASE_URL", "postgres://root@127.0.0.1:5432/x?conn_max_age=0")
     assert reader.database("DATABASE_URL", default="sqlite:///x")["CONN_MAX_AGE"] == 0
+
+
+def test_manage_py_says_what_is_misconfigured_in_one_line_and_exits_1():
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Configuration error: Environment variable SECRET_KEY: must be set when DEBUG is off "
+        "(a long random string)"
+    )
