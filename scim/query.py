@@ -3,9 +3,9 @@
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from scim.errors import invalid_value
 from scim.schema import ResourceType
@@ -203,3 +203,35 @@ def _canonical_path(text: str, resource: ResourceType) -> tuple[str, str, str] |
             return None
         sub_name = sub_attribute.name
     return (schema.id, attribute.name, sub_name)
+
+
+@dataclass(frozen=True)
+class Listing(Generic[M]):
+    """One page of a list request: its rows, the total, and what to show of each row."""
+
+    rows: list[M]
+    total: int
+    page: Page
+    projection: Projection
+
+
+def listing(
+    params: Mapping[str, str],
+    rows: QuerySet[M],
+    *,
+    resource: ResourceType,
+    to_filter: Callable[[str], Q],
+    ordering: Callable[[str | None, str | None], list[Any]],
+    load: Callable[[QuerySet[M], Projection], QuerySet[M]] = lambda rows, _: rows,
+) -> Listing[M]:
+    """A list request (RFC 7644 §3.4.2): filter, sort, one page, and totalResults."""
+    text = text_param(params, "filter")
+    if text:
+        rows = rows.filter(to_filter(text))
+    page = page_of(params)
+    projection = projection_of(params, resource)
+    fetched: list[M] = []
+    if page.count:
+        order = ordering(text_param(params, "sortBy"), text_param(params, "sortOrder"))
+        fetched = page_rows(rows.order_by(*order), page, lambda some: load(some, projection))
+    return Listing(fetched, total_of(rows, page, len(fetched)), page, projection)

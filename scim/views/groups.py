@@ -10,18 +10,14 @@ from rest_framework.response import Response
 
 from accounts import services
 from accounts.models import Team, User
-from scim import filters, groups, patch
+from scim import filters, groups, patch, query
 from scim.api import ScimView, by_public_id
 from scim.documents import list_response, version_of
 from scim.errors import not_found
 from scim.query import (
     Projection,
-    page_of,
-    page_rows,
     projection_of,
     search_parameters,
-    text_param,
-    total_of,
 )
 from scim.schema import CORE_GROUP, GROUP
 
@@ -35,22 +31,21 @@ class GroupsView(ScimView):
         return self.listing(request.query_params)
 
     def listing(self, params: Mapping[str, str]) -> Response:
-        text = text_param(params, "filter")
-        teams = Team.objects.filter(organisation=self.organisation)
-        if text:
-            teams = teams.filter(filters.group_filter(text))
-        page = page_of(params)
-        projection = projection_of(params, GROUP)
-        rows: list[Team] = []
-        if page.count:
-            ordering = filters.group_ordering(
-                text_param(params, "sortBy"), text_param(params, "sortOrder")
-            )
-            rows = page_rows(teams.order_by(*ordering), page, lambda rows: rows)
-        total = total_of(teams, page, len(rows))
-        members = groups.members_of(rows) if projection.wants(CORE_GROUP, "members") else {}
-        resources = [self.render(team, members.get(team.pk), projection) for team in rows]
-        return Response(list_response(resources, total=total, start_index=page.start_index))
+        found = query.listing(
+            params,
+            Team.objects.filter(organisation=self.organisation),
+            resource=GROUP,
+            to_filter=filters.group_filter,
+            ordering=filters.group_ordering,
+        )
+        wants_members = found.projection.wants(CORE_GROUP, "members")
+        members = groups.members_of(found.rows) if wants_members else {}
+        resources = [
+            self.render(team, members.get(team.pk), found.projection) for team in found.rows
+        ]
+        return Response(
+            list_response(resources, total=found.total, start_index=found.page.start_index)
+        )
 
     def post(self, request: Request, organisation_id: str) -> Response:
         group_input = groups.parse(self.body(request))

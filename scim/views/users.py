@@ -11,18 +11,14 @@ from rest_framework.response import Response
 from accounts import services
 from accounts.errors import UserConflict
 from accounts.models import User, UserQuerySet
-from scim import filters, patch, users
+from scim import filters, patch, query, users
 from scim.api import ScimView, by_public_id
 from scim.documents import list_response, version_of
 from scim.errors import not_found, uniqueness
 from scim.query import (
     Projection,
-    page_of,
-    page_rows,
     projection_of,
     search_parameters,
-    text_param,
-    total_of,
 )
 from scim.schema import ENTERPRISE_USER, USER
 
@@ -36,25 +32,18 @@ class UsersView(ScimView):
         return self.listing(request.query_params)
 
     def listing(self, params: Mapping[str, str]) -> Response:
-        text = text_param(params, "filter")
-        people = User.objects.for_organisation(self.organisation).not_deleted()
-        if text:
-            people = people.filter(filters.user_filter(text))
-        page = page_of(params)
-        projection = projection_of(params, USER)
-        rows: list[User] = []
-        if page.count:
-            ordering = filters.user_ordering(
-                text_param(params, "sortBy"), text_param(params, "sortOrder")
-            )
-            rows = page_rows(
-                people.order_by(*ordering),
-                page,
-                lambda rows: users.with_relations(rows, projection),
-            )
-        total = total_of(people, page, len(rows))
-        resources = [self.render(user, projection) for user in rows]
-        return Response(list_response(resources, total=total, start_index=page.start_index))
+        found = query.listing(
+            params,
+            User.objects.for_organisation(self.organisation).not_deleted(),
+            resource=USER,
+            to_filter=filters.user_filter,
+            ordering=filters.user_ordering,
+            load=users.with_relations,
+        )
+        resources = [self.render(user, found.projection) for user in found.rows]
+        return Response(
+            list_response(resources, total=found.total, start_index=found.page.start_index)
+        )
 
     def post(self, request: Request, organisation_id: str) -> Response:
         user_input = users.parse(self.body(request))
