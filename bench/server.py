@@ -6,7 +6,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,8 +73,8 @@ class Server:
                     pass
                 if len(self.worker_pids()) == WORKERS:
                     return
-            except (urllib.error.URLError, ConnectionError):
-                pass
+            except OSError:  # not listening yet, or a first request slow to answer (URLError,
+                pass  # ConnectionError and TimeoutError are all OSErrors)
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not answer within {READY_TIMEOUT_SECONDS} s")
 
