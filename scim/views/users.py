@@ -50,7 +50,7 @@ class UsersView(ScimView):
         self.target.label, self.target.ignored = user_input.username, user_input.ignored
         with transaction.atomic():
             user = self._create_or_revive(user_input)
-        user = User.objects.get(pk=user.pk)  # fresh, with the values the database holds
+        user = self.fresh(user.pk)
         self.target.resource_id = str(user.public_id)
         response = Response(self.render(user, FULL), status=201)
         response["Location"] = self.location(user)
@@ -94,6 +94,11 @@ class UsersView(ScimView):
     def render(self, user: User, projection: Projection) -> dict[str, Any]:
         return users.render(user, tenant_url=self.tenant_url(), projection=projection)
 
+    @staticmethod
+    def fresh(pk: int) -> User:
+        """The person as the database now holds them, with what rendering needs."""
+        return users.with_relations(User.objects.filter(pk=pk), FULL).get()
+
     def location(self, user: User) -> str:
         return f"{self.tenant_url()}/Users/{user.public_id}"
 
@@ -132,11 +137,7 @@ class UserView(UsersView):
         operations = patch.parse_patch(self.body(request))
         with transaction.atomic():
             user = self._for_update(request, resource_id)
-            before = users.render(
-                users.with_relations(User.objects.filter(pk=user.pk), FULL).get(),
-                tenant_url=self.tenant_url(),
-                projection=FULL,
-            )
+            before = self.render(self.fresh(user.pk), FULL)
             result = patch.apply_user_patch(before, operations)
             self.target.ignored = result.ignored
             # The extension is always part of a patched user, even when the patch emptied it:
@@ -170,6 +171,6 @@ class UserView(UsersView):
         return user
 
     def _answer(self, pk: int) -> Response:
-        user = users.with_relations(User.objects.filter(pk=pk), FULL).get()
+        user = self.fresh(pk)
         version = version_of(user)
         return Response(self.render(user, FULL), headers={"ETag": version})

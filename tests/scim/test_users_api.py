@@ -4,6 +4,7 @@ import pytest
 
 from accounts import services
 from accounts.models import AuditEvent, User
+from scim.schema import ENTERPRISE_USER
 from tests import factories
 from tests.scim.conftest import assert_scim_error
 
@@ -485,6 +486,12 @@ def test_patch_to_a_taken_username_is_409_and_changes_nothing(scim, org, learner
 # --- queries -------------------------------------------------------------------------------
 
 
+def _first_request(scim):
+    """What only a first request does: note the key's use (once a minute) and, on SQLite,
+    Django's check of the JSON functions (once a connection)."""
+    assert scim.get("Users?count=0").status_code == 200
+
+
 @pytest.mark.parametrize("size", [1, 100])
 def test_listing_costs_the_same_queries_at_any_page_size(
     scim, org, size, django_assert_max_num_queries
@@ -495,11 +502,32 @@ def test_listing_costs_the_same_queries_at_any_page_size(
     for person in people:
         services.user_set_manager(user=person, actor=factories.SYSTEM, manager=boss)
     services.team_add_members(team=team, actor=factories.SYSTEM, users=people)
-    # The key, the count, one page, the teams, and the log entry (in a savepoint of its own;
-    # on PostgreSQL one more statement lets it commit without waiting for the disk).
-    with django_assert_max_num_queries(9):
+    _first_request(scim)
+    # The key, one page with each person's teams and manager in it, the COUNT (the page is
+    # full), and the log entry: a savepoint and an INSERT here, inside the test's transaction.
+    with django_assert_max_num_queries(6):
         response = scim.get(f"Users?count={size + 1}")
     assert response.json()["itemsPerPage"] == size + 1
+    assert all(len(person["groups"]) == 1 for person in response.json()["Resources"][1:])
+
+
+def test_a_username_lookup_reads_the_person_in_one_query(
+    scim, org, learner, django_assert_num_queries
+):
+    boss = factories.user(org, "boss@acme.test")
+    services.user_set_manager(user=learner, actor=factories.SYSTEM, manager=boss)
+    factories.team(org, "Research", members=[learner])
+    factories.team(org, "Works", members=[learner])
+
+    _first_request(scim)
+    with django_assert_num_queries(5) as captured:  # key, person, and the log's 3 (see above)
+        response = scim.get(f'Users?filter=userName eq "{learner.username.upper()}"')
+
+    person = response.json()["Resources"][0]
+    assert [team["display"] for team in person["groups"]] == ["Research", "Works"]
+    assert person[ENTERPRISE_USER]["manager"]["displayName"] == "boss@acme.test"
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(reads) == 2 and "accounts_user" in reads[1]
 
 
 def test_a_patch_changes_only_what_it_names(scim, org):
