@@ -68,12 +68,14 @@ def verify(secret: str) -> ScimKey | None:
     """The active key ``secret`` is, or None. One indexed read; constant-time comparison."""
     if len(secret) < KEY_PREFIX_LENGTH or len(secret) > 200:
         return None
-    key = (
-        ScimKey.objects.select_related("organisation")
-        .filter(prefix=secret[:KEY_PREFIX_LENGTH], revoked_at__isnull=True)
-        .first()
-    )
-    if key is None or not hmac.compare_digest(key.digest, digest(secret)):
+    try:
+        # get(), not first(): the prefix is unique, and first() would sort the one row.
+        key = ScimKey.objects.select_related("organisation").get(
+            prefix=secret[:KEY_PREFIX_LENGTH], revoked_at__isnull=True
+        )
+    except ScimKey.DoesNotExist:
+        return None
+    if not hmac.compare_digest(key.digest, digest(secret)):
         return None
     _note_use(key)
     return key
