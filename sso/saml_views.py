@@ -24,12 +24,13 @@ SSO_OFF = "Single sign-on is turned off for this organisation."
 
 
 def _connection(connection_id: str, *, configured: bool = True) -> SamlConnection:
-    connection = (
-        SamlConnection.objects.select_related("organisation")
-        .filter(public_id=connection_id)
-        .first()
-    )
-    if connection is None or (configured and not connection.is_configured):
+    try:
+        connection = SamlConnection.objects.select_related("organisation").get(
+            public_id=connection_id
+        )
+    except SamlConnection.DoesNotExist:
+        raise Http404("No such SAML connection.") from None
+    if configured and not connection.is_configured:
         raise Http404("No such SAML connection.")
     return connection
 

@@ -109,15 +109,8 @@ def consume(
         skew=timedelta(seconds=settings.SAML_CLOCK_SKEW_SECONDS),
         now=timezone.now(),
     )
-    verdict = validate(
-        connection,
-        encoded,
-        expectation,
-        already_accepted=lambda assertion_id: AcceptedAssertion.objects.filter(
-            connection=connection, assertion_id=assertion_id
-        ).exists(),
-    )
-    if verdict.passed and not _accept_once(connection, verdict):
+    verdict = validate(connection, encoded, expectation)
+    if verdict.assertion_id and not _first_use(connection, verdict):
         _mark_replayed(verdict)
     record = _Recorder(connection, verdict, ip)
     if pending is not None and pending.tested_by is not None:
@@ -126,6 +119,18 @@ def consume(
     if failure is not None:
         return Result(record.refused(failure.code, failure.detail))
     return _sign_in(connection, verdict, record)
+
+
+def _first_use(connection: SamlConnection, verdict: Verdict) -> bool:
+    """Whether the assertion is used here for the first time. A response that passes every
+    other check is stored, single-use from now on: the INSERT is the check, so two requests
+    racing with the same assertion cannot both pass. One that fails is only looked up, so that
+    its checks also say whether it was a replay."""
+    if verdict.passed:
+        return _accept_once(connection, verdict)
+    return not AcceptedAssertion.objects.filter(
+        connection=connection, assertion_id=verdict.assertion_id
+    ).exists()
 
 
 def _accept_once(connection: SamlConnection, verdict: Verdict) -> bool:
@@ -146,7 +151,10 @@ def _mark_replayed(verdict: Verdict) -> None:
     for index, check in enumerate(verdict.checks):
         if check.code == "replay":
             verdict.checks[index] = Check(
-                "replay", check.name, False, "This assertion was already used to sign in."
+                "replay",
+                check.name,
+                False,
+                "This assertion was already used to sign in; each is accepted once.",
             )
 
 

@@ -7,14 +7,15 @@ of them pass. Things python3-saml leaves loose that we tighten:
 - the Audience is optional there and prefix rules apply to Destination and Recipient; here the
   Audience is required and both URLs must equal our ACS URL exactly;
 - an expiry is optional there; here the assertion must carry one, and the clock skew is ours;
-- it does not remember assertions; here each is accepted once (``already_accepted``);
+- it does not remember assertions; here each is accepted once: the replay check passes here
+  when the assertion has an ID, and the caller settles it against the assertions already
+  accepted (``signin.consume``);
 - a NameID with an XML comment inside is refused outright (the comment-truncation attack).
 """
 
 import base64
 import binascii
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -109,8 +110,6 @@ def validate(
     connection: SamlConnection,
     encoded: str,
     expectation: Expectation,
-    *,
-    already_accepted: Callable[[str], bool],
 ) -> Verdict:
     checks = _Checks()
     xml, response = _parse(connection, encoded, checks)
@@ -149,14 +148,11 @@ def validate(
     checks.add("validity", LATER[7][1], validity.passed, validity.detail)
     checks.add("in_response_to", LATER[8][1], *_in_response_to(document, assertion, expectation))
     verdict.assertion_id = assertion.get("ID") or ""
-    seen = bool(verdict.assertion_id) and already_accepted(verdict.assertion_id)
     checks.add(
         "replay",
         LATER[9][1],
-        bool(verdict.assertion_id) and not seen,
-        "This assertion was already used to sign in; each is accepted once."
-        if seen
-        else ("The assertion has no ID." if not verdict.assertion_id else "First use."),
+        bool(verdict.assertion_id),
+        "First use." if verdict.assertion_id else "The assertion has no ID.",
     )
     name_id_passed, name_id_detail, verdict.name_id = _name_id(assertion, xml)
     checks.add("name_id", LATER[10][1], name_id_passed, name_id_detail)

@@ -10,7 +10,7 @@ import pytest
 from accounts import services as accounts_services
 from accounts.models import User
 from sso import services
-from sso.models import SignInAttempt, SignInOutcome
+from sso.models import AcceptedAssertion, SignInAttempt, SignInOutcome
 from sso.saml_views import PENDING_COOKIE
 from tests import factories
 from tests.sso import idp as test_idp
@@ -372,6 +372,42 @@ def test_replay_of_an_accepted_response_is_refused(client, connection, okta, lea
     assert response.status_code == 403
     assert SignInAttempt.objects.filter(reason_code="replay").exists()
     assert _signed_in_as(client) is None
+
+
+def _replay_check(attempt):
+    return next(check for check in attempt.checks if check["code"] == "replay")
+
+
+def test_a_failing_response_still_says_whether_its_assertion_was_used(
+    client, connection, okta, learner
+):
+    used = _respond(okta, connection, learner.username, assertion_id="_used-once")
+    _post(client, okta, connection, used)
+    client.logout()
+    stored = AcceptedAssertion.objects.count()
+
+    for assertion_id, first_use in (("_used-once", False), ("_never-seen", True)):
+        wrong = okta.response(
+            acs_url=connection.acs_url,
+            audience="https://else.example/",
+            name_id=learner.username,
+            assertion_id=assertion_id,
+        )
+        assert _post(client, okta, connection, wrong).status_code == 403
+        attempt = SignInAttempt.objects.latest("pk")
+        assert attempt.reason_code == "audience"
+        assert _replay_check(attempt)["passed"] is first_use
+
+    # A refused response is not stored: its assertion id stays usable by nobody but the IdP.
+    assert AcceptedAssertion.objects.count() == stored
+
+
+def test_a_sign_in_stores_its_assertion_in_the_same_transaction(client, connection, okta, learner):
+    xml = _respond(okta, connection, learner.username, assertion_id="_once")
+    _post(client, okta, connection, xml)
+
+    assert AcceptedAssertion.objects.get().assertion_id == "_once"
+    assert _replay_check(_attempt())["passed"] is True
 
 
 def test_unknown_in_response_to_is_refused(client, connection, okta, learner):
