@@ -136,6 +136,7 @@ STORAGES = {
 # Cookies and redirects follow the public scheme: secure cookies whenever people reach us over
 # https. A TLS-terminating proxy tells us the original scheme in X-Forwarded-Proto.
 _PUBLIC_IS_HTTPS = PUBLIC_BASE_URL.startswith("https://")
+SESSION_ENGINE = "accounts.sessions"  # database sessions, written once per sign-in
 SESSION_COOKIE_SECURE = _PUBLIC_IS_HTTPS
 CSRF_COOKIE_SECURE = _PUBLIC_IS_HTTPS
 SESSION_COOKIE_HTTPONLY = True
