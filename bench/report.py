@@ -39,6 +39,7 @@ def titles(people: int) -> dict[str, str]:
         "group_remove_1_of_10": "PATCH /Groups/{id} remove 1 of 10 members",
         "group_get_members": f"GET /Groups/{{id}} with {big} members",
         "saml_bare": "python3-saml is_valid, in-process (the ACS's floor)",
+        "saml_validation": "sso.validation.validate, in-process (the ACS's own checks)",
         "saml_acs": "POST SAML ACS: validate, sign in, redirect",
     }
 
@@ -213,10 +214,11 @@ def terminal(verdicts: list[Verdict]) -> str:
     """The budgets, one per line, and a closing count."""
     lines = [f"{v.status}  {v.budget}: {v.measured}" for v in verdicts]
     counts = {
-        status: sum(v.status == status for v in verdicts) for status in ("PASS", "FAIL", "SKIP")
+        status: sum(v.status == status for v in verdicts)
+        for status in ("PASS", "FAIL", "SKIP", "INFO")
     }
     lines.append(
         f"bench budgets: {counts['PASS']} met, {counts['FAIL']} missed, "
-        f"{counts['SKIP']} not judged in this mode"
+        f"{counts['SKIP']} not judged in this mode; {counts['INFO']} shown for reference"
     )
     return "\n".join(lines)
