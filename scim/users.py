@@ -94,8 +94,8 @@ def render(user: User, *, tenant_url: str, projection: Projection) -> dict[str, 
 def _teams(user: User) -> list[tuple[str, str]]:
     """(id, name) of the person's teams, by name. Each database writes a UUID into JSON its own
     way (with hyphens on PostgreSQL, without on SQLite); uuid.UUID gives the one SCIM form."""
-    teams = getattr(user, TEAMS) or []
-    return sorted((str(uuid.UUID(team["id"])), team["name"]) for team in teams)
+    teams = [(str(uuid.UUID(team["id"])), team["name"]) for team in getattr(user, TEAMS) or []]
+    return sorted(teams, key=lambda team: (team[1].lower(), team[0]))
 
 
 def _manager(user: User, tenant_url: str) -> dict[str, str] | None:
