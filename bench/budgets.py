@@ -13,8 +13,11 @@ from bench.measure import Results
 from bench.stats import Measurement
 
 MB = 1024 * 1024
-# A userName lookup: the key, the person (with teams and manager), the request log entry.
-FILTER_STATEMENTS = 3
+# A userName lookup reads the key and the person (teams and manager in the same query) and
+# writes the request log entry: three database accesses, and one floor's time for each.
+FILTER_ACCESSES = 3
+# Those three, and the statement that lets the log entry commit without waiting for the disk.
+FILTER_STATEMENTS = 4
 # A sign-in: the connection, the replay store (INSERT in a savepoint), the person, the
 # attempt, last_login, the session.
 ACS_STATEMENTS = 8
@@ -40,11 +43,11 @@ def evaluate(results: Results, *, people: int, smoke: bool) -> list[Verdict]:
     verdicts = [
         _ratio(
             smoke,
-            f"filter by userName ≤ {FILTER_STATEMENTS}x the floor, one per statement (p50)",
+            f"filter by userName ≤ {FILTER_ACCESSES}x the floor: key, person, log (p50)",
             m,
             "users_filter",
             "floor_c2",
-            FILTER_STATEMENTS,
+            FILTER_ACCESSES,
         ),
         _queries_at_most(m, "users_filter", FILTER_STATEMENTS, "filter by userName"),
         _information(

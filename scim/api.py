@@ -5,7 +5,6 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 from django.db import connection, models, transaction
@@ -112,7 +111,8 @@ class ScimView(APIView):
     ) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         try:
-            with _isolated():
+            with transaction.atomic():  # a failed insert must not break an outer transaction
+                _without_waiting_for_disk()
                 self._log(request, response, kwargs.get("organisation_id", ""))
         except Exception:  # the log must never turn a good answer into an error
             logger.exception("Could not record a SCIM request")
@@ -152,11 +152,14 @@ class ScimView(APIView):
         )
 
 
-def _isolated() -> AbstractContextManager[Any]:
-    """Where the log entry is written. Outside a transaction, as every request is in
-    production, the INSERT is its own transaction: one round trip. Inside one (a test's), a
-    savepoint, so that a failed insert cannot break the rest of it."""
-    return transaction.atomic() if connection.in_atomic_block else nullcontext()
+def _without_waiting_for_disk() -> None:
+    """The log entry is worth less than the request's latency: on PostgreSQL its commit does
+    not wait for the WAL to reach disk (a crash may lose the last few entries, never the
+    provisioning itself, which commits normally). Tried the other way, one plain INSERT whose
+    commit waits: a PATCH took 1.5 to 2.5 ms longer on the bench's machine."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def by_public_id(rows: QuerySet[M], resource_id: str) -> M | None:

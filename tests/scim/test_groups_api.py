@@ -185,12 +185,12 @@ def test_group_read_costs_the_same_queries_at_any_member_count(
     people = factories.many_users(org, size)
     team = factories.team(org, "Big", members=people)
     assert scim.get("Groups?count=0").status_code == 200  # the key's use is noted once a minute
-    # The key, the team, its members, and the log entry (a savepoint and an INSERT here,
-    # inside the test's transaction).
-    with django_assert_max_num_queries(6):
+    # The key, the team, its members, and the log entry (in a savepoint of its own; on
+    # PostgreSQL one more statement lets it commit without waiting for the disk).
+    with django_assert_max_num_queries(7):
         response = scim.get(f"Groups/{team.public_id}")
     assert len(response.json()["members"]) == size
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         listed = scim.get("Groups")
     assert listed.json()["totalResults"] == 1
 
