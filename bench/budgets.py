@@ -2,7 +2,7 @@
 do not depend on timing (query counts and errors); the others are skipped, not passed.
 
 Two of the issue's budgets were restated once measured (README, "Budgets"): the filter is
-judged against one floor per statement it must make, and the ACS's validation against
+judged against one floor per database access it must make, and the ACS's validation against
 python3-saml's. The issue's own two ratios are still printed, as INFO lines."""
 
 import math
