@@ -38,8 +38,9 @@ class UsersView(ScimView):
             resource=USER,
             to_filter=filters.user_filter,
             ordering=filters.user_ordering,
-            load=users.with_relations,
+            load=lambda people, _: users.with_relations(people),
         )
+        users.attach_teams(found.rows, found.projection)
         resources = [self.render(user, found.projection) for user in found.rows]
         return Response(
             list_response(resources, total=found.total, start_index=found.page.start_index)
@@ -97,7 +98,9 @@ class UsersView(ScimView):
     @staticmethod
     def fresh(pk: int) -> User:
         """The person as the database now holds them, with what rendering needs."""
-        return users.with_relations(User.objects.filter(pk=pk), FULL).get()
+        user = users.with_relations(User.objects.filter(pk=pk)).get()
+        users.attach_teams([user], FULL)
+        return user
 
     def location(self, user: User) -> str:
         return f"{self.tenant_url()}/Users/{user.public_id}"
@@ -115,7 +118,8 @@ class UsersSearchView(UsersView):
 class UserView(UsersView):
     def get(self, request: Request, organisation_id: str, resource_id: str) -> Response:  # type: ignore[override]
         projection = projection_of(request.query_params, USER)
-        user = self._find(resource_id, users.with_relations(self._people(), projection))
+        user = self._find(resource_id, users.with_relations(self._people()))
+        users.attach_teams([user], projection)
         version = version_of(user)
         if self.not_modified(request, version):
             return Response(status=304, headers={"ETag": version})

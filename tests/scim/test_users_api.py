@@ -1,6 +1,8 @@
 """/Users as Okta (both app kinds) and Microsoft Entra ID really use it."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts import services
 from accounts.models import AuditEvent, User
@@ -487,9 +489,17 @@ def test_patch_to_a_taken_username_is_409_and_changes_nothing(scim, org, learner
 
 
 def _first_request(scim):
-    """What only a first request does: note the key's use (once a minute) and, on SQLite,
-    Django's check of the JSON functions (once a connection)."""
-    assert scim.get("Users?count=1").status_code == 200
+    """What only a first request does: note the key's use (once a minute)."""
+    assert scim.get("Users?count=0").status_code == 200
+
+
+def _reads(captured) -> list[str]:
+    """The tables each SELECT reads from first."""
+    return [
+        query["sql"].split(" FROM ")[1].split()[0].strip('"')
+        for query in captured.captured_queries
+        if query["sql"].startswith("SELECT")
+    ]
 
 
 @pytest.mark.parametrize("size", [1, 100])
@@ -503,16 +513,16 @@ def test_listing_costs_the_same_queries_at_any_page_size(
         services.user_set_manager(user=person, actor=factories.SYSTEM, manager=boss)
     services.team_add_members(team=team, actor=factories.SYSTEM, users=people)
     _first_request(scim)
-    # The key, one page with each person's teams and manager in it, the COUNT (the page is
+    # The key, one page with each person's manager in it, their teams, the COUNT (the page is
     # full), and the log entry: in a savepoint here, inside the test's transaction, and on
     # PostgreSQL after the statement that lets it commit without waiting for the disk.
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         response = scim.get(f"Users?count={size + 1}")
     assert response.json()["itemsPerPage"] == size + 1
     assert all(len(person["groups"]) == 1 for person in response.json()["Resources"][1:])
 
 
-def test_a_username_lookup_reads_the_person_in_one_query(
+def test_a_username_lookup_reads_the_person_then_their_teams(
     scim, org, learner, django_assert_max_num_queries
 ):
     boss = factories.user(org, "boss@acme.test")
@@ -521,7 +531,7 @@ def test_a_username_lookup_reads_the_person_in_one_query(
         factories.team(org, name, members=[learner])
 
     _first_request(scim)
-    with django_assert_max_num_queries(6) as captured:  # key, person, the log's (see above)
+    with django_assert_max_num_queries(7) as captured:  # the log's as above
         response = scim.get(f'Users?filter=userName eq "{learner.username.upper()}"')
 
     person = response.json()["Resources"][0]
@@ -533,8 +543,18 @@ def test_a_username_lookup_reads_the_person_in_one_query(
         "Zoology",
     ]
     assert person[ENTERPRISE_USER]["manager"]["displayName"] == "boss@acme.test"
-    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
-    assert len(reads) == 2 and "accounts_user" in reads[1]
+    assert _reads(captured) == ["scim_scimkey", "accounts_user", "accounts_teammembership"]
+
+
+def test_a_lookup_that_finds_nobody_reads_no_teams(scim, org, learner):
+    factories.team(org, "Research", members=[learner])
+    _first_request(scim)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = scim.get('Users?filter=userName eq "nobody@acme.test"')
+
+    assert response.json()["totalResults"] == 0
+    assert _reads(captured) == ["scim_scimkey", "accounts_user"]
 
 
 def test_a_patch_changes_only_what_it_names(scim, org):
