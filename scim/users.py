@@ -23,14 +23,14 @@ from scim.errors import invalid_value
 from scim.query import Projection
 from scim.schema import CORE_USER, ENTERPRISE_USER, USER
 
-# What with_relations and attach_teams add to each person, read back by render.
+# What with_manager and attach_teams add to each person, read back by render.
 TEAMS = "scim_teams"
 MANAGER_ID = "scim_manager_id"
 MANAGER_EMAIL = "scim_manager_email"
 MANAGER_USERNAME = "scim_manager_username"
 
 
-def with_relations(people: QuerySet[User]) -> QuerySet[User]:
+def with_manager(people: QuerySet[User]) -> QuerySet[User]:
     """The manager's id, email and userName by a join, in the query that reads the people:
     three columns rather than a whole second person per row."""
     return people.annotate(

@@ -38,7 +38,7 @@ class UsersView(ScimView):
             resource=USER,
             to_filter=filters.user_filter,
             ordering=filters.user_ordering,
-            load=lambda people, _: users.with_relations(people),
+            load=lambda people, _: users.with_manager(people),
         )
         users.attach_teams(found.rows, found.projection)
         resources = [self.render(user, found.projection) for user in found.rows]
@@ -98,7 +98,7 @@ class UsersView(ScimView):
     @staticmethod
     def fresh(pk: int) -> User:
         """The person as the database now holds them, with what rendering needs."""
-        user = users.with_relations(User.objects.filter(pk=pk)).get()
+        user = users.with_manager(User.objects.filter(pk=pk)).get()
         users.attach_teams([user], FULL)
         return user
 
@@ -118,11 +118,11 @@ class UsersSearchView(UsersView):
 class UserView(UsersView):
     def get(self, request: Request, organisation_id: str, resource_id: str) -> Response:  # type: ignore[override]
         projection = projection_of(request.query_params, USER)
-        user = self._find(resource_id, users.with_relations(self._people()))
-        users.attach_teams([user], projection)
+        user = self._find(resource_id, users.with_manager(self._people()))
         version = version_of(user)
         if self.not_modified(request, version):
             return Response(status=304, headers={"ETag": version})
+        users.attach_teams([user], projection)
         return Response(self.render(user, projection), headers={"ETag": version})
 
     def put(self, request: Request, organisation_id: str, resource_id: str) -> Response:
