@@ -13,9 +13,8 @@ from bench import layout
 from bench.layout import OrganisationPlan
 from bench.populate import ACTOR
 from scim import keys
-from sso import services as sso_services
-from sso.metadata import parse_metadata
-from sso.models import ProviderKind, SamlConnection
+from sso.models import SamlConnection
+from tests import factories
 from tests.sso.idp import TestIdP
 
 
@@ -88,7 +87,9 @@ def prepare(plan: OrganisationPlan, idp: TestIdP | None) -> Tenant:
         scim_key=issued.secret,
     )
     if idp is not None:
-        connection = _connect(organisation, idp)
+        # Configured the way a primary admin does it: the IdP's metadata uploaded, then SSO
+        # on with IdP-initiated sign-in allowed (the Okta tile).
+        connection = factories.saml_connection(organisation, idp, actor=ACTOR)
         tenant.connection_id = connection.public_id
         tenant.acs_path = urlsplit(connection.acs_url).path
     return tenant
@@ -106,26 +107,6 @@ def _people(organisation: Organisation) -> list[Person]:
         Person(str(public_id), username, given, family, email, external_id or "")
         for public_id, username, given, family, email, external_id in rows
     ]
-
-
-def _connect(organisation: Organisation, idp: TestIdP) -> SamlConnection:
-    """Configured the way a primary admin does it: the IdP's metadata uploaded, then SSO on
-    with IdP-initiated sign-in allowed (the Okta tile)."""
-    connection = sso_services.connection_for(organisation=organisation, provider=ProviderKind.OKTA)
-    xml = idp.metadata_xml()
-    sso_services.connection_configure(
-        connection=connection,
-        actor=ACTOR,
-        metadata=parse_metadata(xml),
-        metadata_xml=xml.decode(),
-    )
-    return sso_services.connection_switches(
-        connection=connection,
-        actor=ACTOR,
-        enabled=True,
-        allow_idp_initiated=True,
-        jit_provisioning=False,
-    )
 
 
 def connection_of(tenant: Tenant) -> SamlConnection:
