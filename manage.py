@@ -4,10 +4,18 @@
 import os
 import sys
 
+# Commands that only compare the models with the migration files: they serve nobody and use
+# no secret, so with nothing configured they run on the local defaults (DEBUG on), and a fresh
+# checkout can run `makemigrations --check` as it is. Every other command, the server's
+# included, still refuses to start without its secrets when DEBUG is off.
+MODELS_ONLY_COMMANDS = {"makemigrations"}
+
 
 def main() -> None:
     """Run administrative tasks."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "auzlearn.settings")
+    if sys.argv[1:2] and sys.argv[1] in MODELS_ONLY_COMMANDS:
+        os.environ.setdefault("DEBUG", "true")
     try:
         from django.conf import settings
         from django.core.exceptions import ImproperlyConfigured
