@@ -546,14 +546,22 @@ def test_a_username_lookup_reads_the_person_then_their_teams(
     assert _reads(captured) == ["scim_scimkey", "accounts_user", "accounts_teammembership"]
 
 
-def test_a_lookup_that_finds_nobody_reads_no_teams(scim, org, learner):
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ('filter=userName eq "nobody@acme.test"', 0),  # most lookups before a create
+        ('filter=userName eq "lee@acme.test"&excludedAttributes=groups', 1),  # Entra's way
+    ],
+)
+def test_a_read_that_returns_no_groups_reads_no_teams(scim, org, learner, query, found):
     factories.team(org, "Research", members=[learner])
     _first_request(scim)
 
     with CaptureQueriesContext(connection) as captured:
-        response = scim.get('Users?filter=userName eq "nobody@acme.test"')
+        response = scim.get(f"Users?{query}")
 
-    assert response.json()["totalResults"] == 0
+    assert response.json()["totalResults"] == found
+    assert all("groups" not in person for person in response.json()["Resources"])
     assert _reads(captured) == ["scim_scimkey", "accounts_user"]
 
 

@@ -402,7 +402,7 @@ def test_a_failing_response_still_says_whether_its_assertion_was_used(
     assert AcceptedAssertion.objects.count() == stored
 
 
-def test_a_sign_in_stores_its_assertion_in_the_same_transaction(client, connection, okta, learner):
+def test_a_sign_in_stores_its_assertion_as_used(client, connection, okta, learner):
     xml = _respond(okta, connection, learner.username, assertion_id="_once")
     _post(client, okta, connection, xml)
 
