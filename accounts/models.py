@@ -234,6 +234,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.username
 
+    def clean(self) -> None:
+        """Keep the userName exactly as received (DESIGN §4). Django's AbstractBaseUser.clean
+        applies NFKC, which turns "ﬁona@x.example" into "fiona@x.example": Okta then filters
+        for what it sent, finds nobody, and POSTs again into a 409, forever."""
+
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
@@ -286,6 +291,10 @@ class Team(models.Model):
     )
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(default=now)
+    # When the name last changed. Every member shows the team's name, so a member's
+    # lastModified is the latest of their own and this (accounts.versions): renaming a team of
+    # 10,000 people writes one row, not 10,000.
+    renamed_at = models.DateTimeField(default=now)
 
     class Meta:
         constraints = [

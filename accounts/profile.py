@@ -32,6 +32,8 @@ class Profile:
 
 
 def profile_of(user: User) -> Profile:
-    manager = User.objects.filter(pk=user.manager_id).first() if user.manager_id else None
+    # A deleted manager is shown as nobody's (DESIGN §4); the link stays for their revival.
+    live_manager = User.objects.filter(pk=user.manager_id, deleted_at__isnull=True)
+    manager = live_manager.first() if user.manager_id else None
     teams = sorted(user.teams.values_list("display_name", flat=True), key=str.lower)
     return Profile(user=user, manager=manager, teams=teams)

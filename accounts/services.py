@@ -8,10 +8,11 @@ naming the actor, the action, the object and the fields that changed.
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -178,6 +179,8 @@ def user_update(*, user: User, actor: Actor, **changes: Unpack[UserChanges]) -> 
     user.updated_at = timezone.now()
     _save_existing_user(user, [*diff, "updated_at"])
     audit.record(actor=actor, action="user.update", target=user, changes=diff)
+    if {"username", "email"} & diff.keys():
+        _touch_reports_of(user, user.updated_at)  # they show this email as their manager's
     # A new userName, email or externalId may be what a waiting report named as manager.
     if {"username", "email", "external_id"} & diff.keys():
         _link_waiting_reports(manager=user, actor=actor)
@@ -248,6 +251,9 @@ def user_delete(*, user: User, actor: Actor) -> User:
             "updated_at",
         ]
     )
+    # Their teams and reports keep the links (revival restores them) but stop showing them.
+    _touch_teams_of(user, now)
+    _touch_reports_of(user, now)
     audit.record(
         actor=actor,
         action="user.delete",
@@ -276,6 +282,11 @@ def user_revive(
         user.is_active, user.deactivated_at = False, user.deactivated_at or now
     user.updated_at = now
     _save_existing_user(user, [*diff, "deleted_at", "is_active", "deactivated_at", "updated_at"])
+    if was_deleted:  # the teams and reports that kept their links show them again
+        _touch_teams_of(user, now)
+        _touch_reports_of(user, now)
+    elif {"username", "email"} & diff.keys():
+        _touch_reports_of(user, now)
     diff.update(deleted=[was_deleted, False], active=[was_active, user.is_active])
     audit.record(actor=actor, action="user.revive", target=user, changes=diff)
     _link_waiting_reports(manager=user, actor=actor)
@@ -283,6 +294,13 @@ def user_revive(
 
 
 # --- managers ------------------------------------------------------------------------------
+#
+# No cycles, even between two app servers: "A reports to B" and, at the same moment, "B reports
+# to A" must not both pass their check. Every change that links a manager first locks the
+# organisation's management chains (_lock_management_chains) and then reads the chain from the
+# database, so the second change sees the first and is refused. People's rows are locked FOR NO
+# KEY UPDATE (scim.views), which the foreign-key check on manager_id does not wait for: two
+# such changes never deadlock on each other's rows.
 
 
 @transaction.atomic
@@ -331,26 +349,20 @@ def _store_manager(
 
 
 def _resolve_manager(organisation: Organisation, reference: ManagerReference) -> User | None:
+    """The live person of this organisation the reference names, or None. Only this
+    organisation's people are looked at: another organisation's id is treated exactly as an
+    unknown one (remembered as pending), so the answer says nothing about other tenants."""
+    people = User.objects.for_organisation(organisation).not_deleted()
     if reference.value:
         public_id = _as_uuid(reference.value)
         if public_id is not None:
-            found = User.objects.filter(public_id=public_id, deleted_at__isnull=True).first()
+            found = people.filter(public_id=public_id).first()
             if found is not None:
-                if found.organisation_id != organisation.pk:
-                    raise ManagerRefused(
-                        f"Manager {reference.value!r} is not a user of this organisation."
-                    )
                 return found
-        found = (
-            User.objects.for_organisation(organisation)
-            .not_deleted()
-            .filter(external_id=reference.value)
-            .first()
-        )
+        found = people.filter(external_id=reference.value).first()
         if found is not None:
             return found
     if reference.display_name:
-        people = User.objects.for_organisation(organisation).not_deleted()
         found = people.with_username(reference.display_name).first()
         if found is not None:
             return found
@@ -365,21 +377,45 @@ def _check_manager_allowed(*, user: User, manager: User) -> None:
         raise ManagerRefused(f"{manager.username!r} is not a user of this organisation.")
     if manager.pk == user.pk:
         raise ManagerRefused("A person cannot be their own manager.")
-    if user.pk in _chain_above(manager):
+    assert user.organisation_id is not None  # support staff have no organisation
+    _lock_management_chains(user.organisation_id)
+    if user.pk in _managers_above(manager.pk):
         raise ManagerRefused(
             f"{manager.username!r} reports to {user.username!r}, directly or indirectly; "
             "making them their manager would create a cycle."
         )
 
 
-def _chain_above(user: User) -> set[int]:
-    """The ids of everyone above ``user`` in the management chain."""
-    above: set[int] = set()
-    manager_id = user.manager_id
-    while manager_id is not None and manager_id not in above:
-        above.add(manager_id)
-        manager_id = User.objects.filter(pk=manager_id).values_list("manager_id", flat=True).first()
-    return above
+def _lock_management_chains(organisation_id: int) -> None:
+    """Serialise the changes that link managers in one organisation, across app servers, until
+    the transaction ends. FOR NO KEY UPDATE of the organisation's row: it does not block the
+    foreign-key checks of people and teams being created meanwhile. (SQLite serialises every
+    writer anyway and ignores the lock.)"""
+    Organisation.objects.select_for_update(no_key=True).filter(pk=organisation_id).values_list(
+        "pk"
+    ).first()
+
+
+# Everyone above a person, in one statement whatever the depth. UNION (not UNION ALL) ends the
+# walk should the data ever hold a cycle.
+_MANAGERS_ABOVE = f"""
+    WITH RECURSIVE above(id) AS (
+        SELECT manager_id FROM {User._meta.db_table} WHERE id = %s AND manager_id IS NOT NULL
+        UNION
+        SELECT person.manager_id FROM {User._meta.db_table} person
+        JOIN above ON person.id = above.id
+        WHERE person.manager_id IS NOT NULL
+    )
+    SELECT id FROM above
+"""  # noqa: S608 (the table name is ours; the id is a parameter)
+
+
+def _managers_above(user_id: int) -> set[int]:
+    """The ids of everyone above this person in the management chain, as committed now (not as
+    an object read earlier in the request remembers it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_MANAGERS_ABOVE, [user_id])
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _link_waiting_reports(*, manager: User, actor: Actor) -> None:
@@ -392,16 +428,22 @@ def _link_waiting_reports(*, manager: User, actor: Actor) -> None:
     for display in displays:
         # The "not empty" condition lets PostgreSQL use the partial index on the display.
         names_manager |= Q(display_lower=Lower(Value(display))) & ~Q(pending_manager_display="")
+    # The reports' rows are locked first, in id order, and the chains after them: the order
+    # every manager change follows (its own person, then the chains), so none waits on another
+    # in a circle. A report whose reference changed while we waited drops out of the result.
     waiting = (
         User.objects.for_organisation(manager.organisation)
         .exclude(pk=manager.pk)
         .alias(display_lower=Lower("pending_manager_display"))
         .filter(names_manager)
+        .order_by("pk")
+        .select_for_update(no_key=True)
     )
     waiting_reports = list(waiting)
     if not waiting_reports:
         return
-    above = _chain_above(manager)
+    _lock_management_chains(manager.organisation.pk)
+    above = _managers_above(manager.pk)
     reports = [report for report in waiting_reports if report.pk not in above]
     if not reports:
         return
@@ -420,6 +462,12 @@ def _link_waiting_reports(*, manager: User, actor: Actor) -> None:
             for report in reports
         ]
     )
+
+
+def _touch_reports_of(user: User, now: datetime) -> None:
+    """The people who show ``user`` as their manager now look different (the manager's email,
+    or no manager while ``user`` is deleted): a new lastModified for each (accounts.versions)."""
+    User.objects.filter(manager=user).update(updated_at=now)
 
 
 # --- teams ---------------------------------------------------------------------------------
@@ -461,12 +509,15 @@ def team_update(*, team: Team, actor: Actor, **changes: Unpack[TeamFields]) -> T
     if not diff:
         return team
     _validate(team)
+    saved = [*diff, "updated_at"]
+    team.updated_at = timezone.now()
     if "display_name" in diff:
         _refuse_team_name_taken(team)
-    team.updated_at = timezone.now()
+        team.renamed_at = team.updated_at  # every member shows the new name (accounts.versions)
+        saved.append("renamed_at")
     try:
         with transaction.atomic():
-            team.save(update_fields=[*diff, "updated_at"])
+            team.save(update_fields=saved)
     except IntegrityError:
         raise TeamNameTaken(team.display_name) from None
     audit.record(actor=actor, action="team.update", target=team, changes=diff)
@@ -475,8 +526,9 @@ def team_update(*, team: Team, actor: Actor, **changes: Unpack[TeamFields]) -> T
 
 @transaction.atomic
 def team_delete(*, team: Team, actor: Actor) -> None:
-    """Remove the team and its memberships; the people stay."""
+    """Remove the team and its memberships; the people stay, without the team in their list."""
     member_ids = _member_public_ids(team)
+    User.objects.filter(memberships__team=team).update(updated_at=timezone.now())
     audit.record(
         actor=actor,
         action="team.delete",
@@ -486,38 +538,46 @@ def team_delete(*, team: Team, actor: Actor) -> None:
     team.delete()
 
 
-@transaction.atomic
+# The membership changes check what they were given first, then write without a savepoint of
+# their own: a refusal leaves the caller's transaction as it was, and the SCIM request that calls
+# them inside its transaction saves two statements (bench: team PATCH).
+
+
 def team_add_members(*, team: Team, actor: Actor, users: Collection[User]) -> Team:
     """Add people (members already are skipped). A constant number of queries for any size."""
     _check_members_allowed(team, users)
-    present = _present_members(team, users)
-    _change_members(team, actor, added=[u for u in users if u.pk not in present], removed={})
+    with transaction.atomic(savepoint=False):
+        present = _present_members(team, users)
+        _change_members(team, actor, added=[u for u in users if u.pk not in present], removed={})
     return team
 
 
-@transaction.atomic
 def team_remove_members(*, team: Team, actor: Actor, users: Collection[User]) -> Team:
-    """Remove people (non-members are ignored). A constant number of queries for any size."""
+    """Remove people, in whatever state they are (deleted ones too: a removal always succeeds,
+    DESIGN §4); non-members are ignored. A constant number of queries for any size."""
     _check_members_allowed(team, users)
-    present = _present_members(team, users)
-    removed = {u.pk: str(u.public_id) for u in users if u.pk in present}
-    _change_members(team, actor, added=[], removed=removed)
+    with transaction.atomic(savepoint=False):
+        present = _present_members(team, users)
+        removed = {u.pk: str(u.public_id) for u in users if u.pk in present}
+        _change_members(team, actor, added=[], removed=removed)
     return team
 
 
-@transaction.atomic
 def team_set_members(*, team: Team, actor: Actor, users: Collection[User]) -> Team:
-    """Make the membership exactly ``users``. A constant number of queries for any size."""
+    """Make the membership exactly ``users``: anyone else leaves, deleted people included (a
+    membership the identity provider left out does not come back on revival, DESIGN §4). A
+    constant number of queries for any size."""
     _check_members_allowed(team, users)
-    # Lock the team so two concurrent full replacements cannot interleave their differences.
-    Team.objects.select_for_update().filter(pk=team.pk).values_list("pk").first()
-    wanted = {user.pk for user in users}
-    present = dict(
-        TeamMembership.objects.filter(team=team).values_list("user_id", "user__public_id")
-    )
-    added = [user for user in users if user.pk not in present]
-    removed = {pk: str(public_id) for pk, public_id in present.items() if pk not in wanted}
-    _change_members(team, actor, added=added, removed=removed)
+    with transaction.atomic(savepoint=False):
+        # Lock the team so two concurrent full replacements cannot interleave their differences.
+        Team.objects.select_for_update().filter(pk=team.pk).values_list("pk").first()
+        wanted = {user.pk for user in users}
+        present = dict(
+            TeamMembership.objects.filter(team=team).values_list("user_id", "user__public_id")
+        )
+        added = [user for user in users if user.pk not in present]
+        removed = {pk: str(public_id) for pk, public_id in present.items() if pk not in wanted}
+        _change_members(team, actor, added=added, removed=removed)
     return team
 
 
@@ -545,6 +605,10 @@ def _change_members(
         )
     team.updated_at = timezone.now()
     Team.objects.filter(pk=team.pk).update(updated_at=team.updated_at)
+    # Each person who joined or left shows a different list of teams: a new lastModified.
+    User.objects.filter(pk__in=[*removed, *(user.pk for user in added)]).update(
+        updated_at=team.updated_at
+    )
     audit.record(
         actor=actor,
         action="team.members",
@@ -566,6 +630,12 @@ def _check_members_allowed(team: Team, users: Collection[User]) -> None:
             + ", ".join(sorted(strangers)[:10])
             + (f" and {len(strangers) - 10} more" if len(strangers) > 10 else "")
         )
+
+
+def _touch_teams_of(user: User, now: datetime) -> None:
+    """The teams that list ``user`` look different when they stop (deletion) or start again
+    (revival) showing them: a new version for each, in one statement."""
+    Team.objects.filter(memberships__user=user).update(updated_at=now)
 
 
 def _member_public_ids(team: Team) -> list[str]:

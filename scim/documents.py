@@ -1,17 +1,12 @@
 """Small readers and writers of SCIM JSON shared by the User and Group resources."""
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from scim.errors import invalid_value
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 _TRUE, _FALSE = {"true"}, {"false"}
-
-
-class Versioned(Protocol):
-    pk: Any
-    updated_at: datetime
 
 
 def get_ci(document: Any, name: str) -> Any:
@@ -60,9 +55,10 @@ def pick_value(values: Any, attribute: str) -> str:
     return as_text(get_ci(chosen, "value"), f"{attribute}.value") if chosen else ""
 
 
-def version_of(resource: Versioned) -> str:
-    """A weak ETag that changes whenever the resource is saved."""
-    return f'W/"{resource.pk}-{int(resource.updated_at.timestamp() * 1_000_000)}"'
+def version_of(pk: Any, modified: datetime) -> str:
+    """A weak ETag that changes whenever the resource's representation does: the moment it
+    last changed, to the microsecond, which is also its meta.lastModified."""
+    return f'W/"{pk}-{int(modified.timestamp() * 1_000_000)}"'
 
 
 def resource_meta(

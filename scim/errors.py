@@ -9,11 +9,21 @@ ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
 class ScimError(Exception):
-    def __init__(self, status: int, detail: str, scim_type: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        scim_type: str | None = None,
+        *,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.scim_type = scim_type
+        # Seconds, for a Retry-After header: Okta and Entra retry a 429 or 503 that has one by
+        # themselves, where a 500 becomes a failed task for the customer's admin.
+        self.retry_after = retry_after
 
     def as_document(self) -> dict[str, str | list[str]]:
         document: dict[str, str | list[str]] = {

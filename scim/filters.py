@@ -65,6 +65,7 @@ from scim2_models.path import (
     ValuePath,
 )
 
+from accounts import versions
 from accounts.models import TeamMembership, User
 from scim import schema
 from scim.errors import ScimError, invalid_filter, invalid_value
@@ -135,7 +136,13 @@ class Complex:
     same_row: bool = True
 
 
-Target = Column | Constant | Unfilterable | Complex
+@dataclass(frozen=True)
+class LastModified:
+    """A User's meta.lastModified: the latest of its own updated_at and its teams' renaming
+    (accounts.versions), so that an incremental import sees a renamed team's members."""
+
+
+Target = Column | Constant | Unfilterable | Complex | LastModified
 
 
 def _same_row(q: Q) -> Q:
@@ -157,9 +164,9 @@ def _with_members(q: Q) -> Q:
 def _with_manager(q: Q) -> Q:
     # The explicit IS NOT NULL keeps the condition two-valued: "manager_id IN (…)" is NULL for
     # people without a manager, and NOT NULL would drop them from "not (manager.value eq …)".
-    if q == ALWAYS:
-        return Q(manager__isnull=False)
-    return Q(manager__isnull=False, manager__in=User.objects.filter(q).values("pk"))
+    # A deleted manager is shown as nobody's (DESIGN §4), so no filter finds them either.
+    managers = User.objects.filter(q, deleted_at__isnull=True)
+    return Q(manager__isnull=False, manager__in=managers.values("pk"))
 
 
 def _one_value(column: str) -> Callable[[Q], Q]:
@@ -171,12 +178,12 @@ def _one_value(column: str) -> Callable[[Q], Q]:
     return lift
 
 
-def _meta(resource_type: str) -> Complex:
+def _meta(resource_type: str, last_modified: Column | LastModified) -> Complex:
     return Complex(
         {
             "resourceType": Constant(resource_type, case_exact=True),
             "created": Column("created_at", Kind.DATETIME, always_present=True),
-            "lastModified": Column("updated_at", Kind.DATETIME, always_present=True),
+            "lastModified": last_modified,
             "location": Unfilterable("filter on id instead"),
             "version": Unfilterable("filter on meta.lastModified instead"),
         },
@@ -202,7 +209,7 @@ EXTERNAL_ID = Column("external_id", case_exact=True, nullable=True)
 USER_ATTRIBUTES: Mapping[str, Target] = {
     "id": ID,
     "externalId": EXTERNAL_ID,
-    "meta": _meta("User"),
+    "meta": _meta("User", LastModified()),
     "userName": Column("username", always_present=True),
     "name": Complex(
         {
@@ -246,7 +253,7 @@ USER_ATTRIBUTES: Mapping[str, Target] = {
 GROUP_ATTRIBUTES: Mapping[str, Target] = {
     "id": ID,
     "externalId": EXTERNAL_ID,
-    "meta": _meta("Group"),
+    "meta": _meta("Group", Column("updated_at", Kind.DATETIME, always_present=True)),
     "displayName": Column("display_name", always_present=True),
     "members": Complex(
         {
@@ -489,7 +496,7 @@ def _any(parts: list[Q]) -> Q:
 def _present(label: str, target: Target) -> Q:
     if isinstance(target, Unfilterable):
         raise _unfilterable(label, target)
-    if isinstance(target, Constant):
+    if isinstance(target, Constant | LastModified):
         return ALWAYS
     assert isinstance(target, Column)
     if target.always_present:
@@ -515,6 +522,8 @@ def _compare(label: str, target: Target, op: Op, value: Any) -> Q:
         return ~_compare(label, target, Op.eq, value)
     if isinstance(target, Constant):
         return _compare_constant(label, target, op, value)
+    if isinstance(target, LastModified):
+        return versions.last_modified_is(_datetime_lookup(label, op), _moment(label, value))
     if target.kind is Kind.BOOLEAN:
         return Q(**{target.path: _boolean(label, op, value)})
     if target.kind is Kind.DATETIME:
@@ -625,12 +634,15 @@ _DATETIME = re.compile(
 
 
 def _compare_datetime(label: str, path: str, op: Op, value: Any) -> Q:
+    return Q(**{f"{path}__{_datetime_lookup(label, op)}": _moment(label, value)})
+
+
+def _datetime_lookup(label: str, op: Op) -> str:
     if op in SUBSTRING_OPS:
         raise invalid_filter(
             f'"{label}" is a date and time: use eq, ne, gt, ge, lt, le or pr, not {op.value}.'
         )
-    lookup = {Op.eq: "exact", Op.gt: "gt", Op.ge: "gte", Op.lt: "lt", Op.le: "lte"}[op]
-    return Q(**{f"{path}__{lookup}": _moment(label, value)})
+    return {Op.eq: "exact", Op.gt: "gt", Op.ge: "gte", Op.lt: "lt", Op.le: "lte"}[op]
 
 
 def _moment(label: str, value: Any) -> dt.datetime:
@@ -697,10 +709,14 @@ def _ordering(
     if sort_by is None or not sort_by.strip():
         return ["pk"]
     column = _sort_column(resource, sort_by.strip())
-    expression: Any = F(column.path)
-    if not column.always_present:
+    expression: Any
+    if isinstance(column, LastModified):
+        expression = versions.user_last_modified()
+    elif column.always_present:
+        expression = F(column.path)
+    else:
         expression = NullIf(column.path, Value(""))  # "" is absent, like NULL
-    if column.kind is Kind.STRING and not column.case_exact:
+    if isinstance(column, Column) and column.kind is Kind.STRING and not column.case_exact:
         expression = Lower(expression)
     # RFC 7644 §3.4.2.3: resources without a value come last ascending and first descending.
     if descending:
@@ -717,7 +733,7 @@ def _descending(sort_order: str | None) -> bool:
     return order == "descending"
 
 
-def _sort_column(resource: Resource, sort_by: str) -> Column:
+def _sort_column(resource: Resource, sort_by: str) -> Column | LastModified:
     if len(sort_by) > MAX_SORT_BY_LENGTH:
         raise invalid_value(f"sortBy is longer than {MAX_SORT_BY_LENGTH} characters.")
     try:
@@ -734,6 +750,6 @@ def _sort_column(resource: Resource, sort_by: str) -> Column:
         # RFC 7644 §3.4.2.3: a multi-valued attribute sorts by its (primary) value; we keep one.
         via = target
         label, target = f"{label}.value", target.sub_attributes["value"]
-    if not isinstance(target, Column) or (via is not None and not via.same_row):
+    if not isinstance(target, Column | LastModified) or (via is not None and not via.same_row):
         raise invalid_value(f'"{label}" cannot be used to sort.')
     return target

@@ -31,6 +31,12 @@ def members_of(teams: Iterable[Team]) -> dict[int, list[uuid.UUID]]:
     return by_team
 
 
+def version(team: Team) -> str:
+    """The team's ETag. Its updated_at moves with every change of what it shows: its name,
+    its members, and a member's deletion or revival (accounts.services)."""
+    return version_of(team.pk, team.updated_at)
+
+
 def render(
     team: Team, members: list[uuid.UUID] | None, *, tenant_url: str, projection: Projection
 ) -> dict[str, Any]:
@@ -39,9 +45,7 @@ def render(
         "schemas": [CORE_GROUP],
         "id": str(team.public_id),
         "displayName": team.display_name,
-        "meta": resource_meta(
-            "Group", team.created_at, team.updated_at, location, version_of(team)
-        ),
+        "meta": resource_meta("Group", team.created_at, team.updated_at, location, version(team)),
     }
     if team.external_id:
         document["externalId"] = team.external_id
@@ -89,24 +93,31 @@ def member_ids(members: Any) -> list[str]:
     return ids
 
 
-def resolve(organisation: Organisation, ids: Iterable[str]) -> dict[str, User]:
-    """Map member ids to people of the organisation in one query. Any id that is not one of
-    its (non-deleted) people makes the whole request fail, so nothing is applied."""
-    wanted = list(dict.fromkeys(ids))
-    if len(wanted) > MAX_MEMBERS_PER_REQUEST:
+def resolve(
+    organisation: Organisation, *, joining: Iterable[str], leaving: Iterable[str] = ()
+) -> dict[str, User]:
+    """Map member ids to people of the organisation, in one query.
+
+    Every id in ``joining`` (added, or named in a full member list) must be one of its live
+    people: any other id makes the whole request fail, so nothing is applied. An id in
+    ``leaving`` may name anyone or nobody: a removal always succeeds (DESIGN §4), so a deleted
+    person can be taken out of a team, and an id nobody has is simply not a member. Ids of
+    another organisation's people are treated exactly as ids nobody has."""
+    joining, leaving = list(dict.fromkeys(joining)), list(dict.fromkeys(leaving))
+    named = len(set(joining) | set(leaving))
+    if named > MAX_MEMBERS_PER_REQUEST:
         raise invalid_value(
-            f"A request may name at most {MAX_MEMBERS_PER_REQUEST} members; "
-            f"this one names {len(wanted)}."
+            f"A request may name at most {MAX_MEMBERS_PER_REQUEST} members; this one names {named}."
         )
-    parsed = {text: _uuid(text) for text in wanted}
+    parsed = {text: _uuid(text) for text in [*joining, *leaving]}
     people = {
         str(user.public_id): user
-        for user in User.objects.for_organisation(organisation)
-        .not_deleted()
-        .filter(public_id__in=[u for u in parsed.values() if u is not None])
+        for user in User.objects.for_organisation(organisation).filter(
+            public_id__in={u for u in parsed.values() if u is not None}
+        )
     }
     found = {text: people[str(u)] for text, u in parsed.items() if u and str(u) in people}
-    unknown = [text for text in wanted if text not in found]
+    unknown = [text for text in joining if text not in found or found[text].is_deleted]
     if unknown:
         shown = ", ".join(f'"{text[:64]}"' for text in unknown[:5])
         more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""

@@ -64,6 +64,9 @@ class Operation:
 class UserPatchResult:
     resource: dict[str, Any]  # a new dict; the one passed in is left as it was
     ignored: list[str]  # paths (or value keys) as sent that were ignored, for the request log
+    # Canonical names of the attributes an operation removed or emptied, even where the
+    # resource showed no value: a deleted manager is hidden, yet removing it is a real change.
+    cleared: frozenset[str] = frozenset()
 
 
 class Unset(enum.Enum):
@@ -522,13 +525,16 @@ def apply_user_patch(resource: dict[str, Any], operations: list[Operation]) -> U
     for operation in operations:
         for single in _each_attribute(USER, operation):
             patcher.apply(single)
-    return UserPatchResult(resource=patcher.resource, ignored=patcher.ignored)
+    return UserPatchResult(
+        resource=patcher.resource, ignored=patcher.ignored, cleared=frozenset(patcher.cleared)
+    )
 
 
 class _UserPatcher:
     def __init__(self, resource: dict[str, Any]) -> None:
         self.resource = copy.deepcopy(resource)
         self.ignored: list[str] = []
+        self.cleared: set[str] = set()
 
     def apply(self, operation: Operation) -> None:
         assert operation.path is not None  # _each_attribute gives every operation a path
@@ -536,6 +542,8 @@ class _UserPatcher:
         if target is None:
             _note(self.ignored, str(operation.path))
             return
+        if operation.op == "remove" or _is_empty(operation.value):
+            self.cleared.add(target.attribute.name)
         holder = self._holder(target.schema)
         if target.value_filter is not None:
             self._patch_selected(holder, target, operation)

@@ -3,14 +3,16 @@
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F, FilteredRelation, Q, QuerySet
 
 from accounts import services
 from accounts.audit import Actor
 from accounts.models import TeamMembership, User
 from accounts.services import ManagerReference, UserFields
+from accounts.versions import user_last_modified
 from scim.documents import (
     as_bool,
     as_text,
@@ -23,23 +25,43 @@ from scim.errors import invalid_value
 from scim.query import Projection
 from scim.schema import CORE_USER, ENTERPRISE_USER, USER
 
-# What with_manager and attach_teams add to each person, read back by render.
+# What for_rendering, with_last_modified and attach_teams add to each person, read back by
+# render and version.
 TEAMS = "scim_teams"
 MANAGER_ID = "scim_manager_id"
 MANAGER_EMAIL = "scim_manager_email"
 MANAGER_USERNAME = "scim_manager_username"
+LAST_MODIFIED = "scim_last_modified"
 
 
-def with_manager(people: QuerySet[User]) -> QuerySet[User]:
-    """The manager's id, email and userName by a join, in the query that reads the people:
-    three columns rather than a whole second person per row."""
-    return people.annotate(
+def with_last_modified(people: QuerySet[User]) -> QuerySet[User]:
+    """What version() needs: when each person's representation last changed, their teams'
+    names included (accounts.versions), in the query that reads them."""
+    return people.annotate(**{LAST_MODIFIED: user_last_modified()})
+
+
+def for_rendering(people: QuerySet[User]) -> QuerySet[User]:
+    """What render() needs besides the teams, in the query that reads the people: the
+    manager's id, email and userName by a join (three columns rather than a whole second
+    person per row) and the last change. A deleted manager is shown as nobody's (DESIGN §4):
+    the link stays, for revival, but the join does not follow it."""
+    return with_last_modified(people).annotate(
+        live_manager=FilteredRelation("manager", condition=Q(manager__deleted_at__isnull=True)),
         **{
-            MANAGER_ID: F("manager__public_id"),
-            MANAGER_EMAIL: F("manager__email"),
-            MANAGER_USERNAME: F("manager__username"),
-        }
+            MANAGER_ID: F("live_manager__public_id"),
+            MANAGER_EMAIL: F("live_manager__email"),
+            MANAGER_USERNAME: F("live_manager__username"),
+        },
     )
+
+
+def last_modified(user: User) -> datetime:
+    last: datetime = getattr(user, LAST_MODIFIED)  # with_last_modified put it there
+    return last
+
+
+def version(user: User) -> str:
+    return version_of(user.pk, last_modified(user))
 
 
 def attach_teams(people: Sequence[User], projection: Projection) -> None:
@@ -82,7 +104,9 @@ def render(user: User, *, tenant_url: str, projection: Projection) -> dict[str, 
                 "manager": _manager(user, tenant_url),
             }
         ),
-        "meta": resource_meta("User", user.created_at, user.updated_at, location, version_of(user)),
+        "meta": resource_meta(
+            "User", user.created_at, last_modified(user), location, version(user)
+        ),
     }
     if projection.wants(CORE_USER, "groups"):
         document["groups"] = [
@@ -101,6 +125,8 @@ def _manager(user: User, tenant_url: str) -> dict[str, str] | None:
     (DESIGN §4). A reference still waiting for its manager is returned as the client sent it,
     so the client sees what it asked for and does not send it again and again."""
     manager_id = getattr(user, MANAGER_ID)
+    if manager_id is None and user.manager_id is not None:
+        return None  # a deleted manager: hidden until they are revived
     if manager_id is None:
         waiting = {
             "value": user.pending_manager_value,

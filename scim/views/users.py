@@ -11,9 +11,9 @@ from rest_framework.response import Response
 from accounts import services
 from accounts.errors import UserConflict
 from accounts.models import User, UserQuerySet
-from scim import filters, patch, query, users
+from scim import filters, patch, query, transactions, users
 from scim.api import ScimView, by_public_id
-from scim.documents import list_response, version_of
+from scim.documents import list_response
 from scim.errors import not_found, uniqueness
 from scim.query import (
     Projection,
@@ -25,11 +25,12 @@ from scim.schema import ENTERPRISE_USER, USER
 FULL = Projection()
 
 
-class UsersView(ScimView):
-    resource_type = "User"
+class UserResourceView(ScimView):
+    """What the /Users endpoints share: listing, rendering and reading a person back. The
+    collection, .search and one-person views each add only their own methods, so a method one
+    of them lacks is a 405 rather than another view's handler called with the wrong URL."""
 
-    def get(self, request: Request, organisation_id: str) -> Response:
-        return self.listing(request.query_params)
+    resource_type = "User"
 
     def listing(self, params: Mapping[str, str]) -> Response:
         found = query.listing(
@@ -38,7 +39,7 @@ class UsersView(ScimView):
             resource=USER,
             to_filter=filters.user_filter,
             ordering=filters.user_ordering,
-            load=lambda people, _: users.with_manager(people),
+            load=lambda people, _: users.for_rendering(people),
         )
         users.attach_teams(found.rows, found.projection)
         resources = [self.render(user, found.projection) for user in found.rows]
@@ -46,16 +47,35 @@ class UsersView(ScimView):
             list_response(resources, total=found.total, start_index=found.page.start_index)
         )
 
+    def render(self, user: User, projection: Projection) -> dict[str, Any]:
+        return users.render(user, tenant_url=self.tenant_url(), projection=projection)
+
+    @staticmethod
+    def fresh(pk: int) -> User:
+        """The person as the database now holds them, with what rendering needs."""
+        user = users.for_rendering(User.objects.filter(pk=pk)).get()
+        users.attach_teams([user], FULL)
+        return user
+
+    def location(self, user: User) -> str:
+        return f"{self.tenant_url()}/Users/{user.public_id}"
+
+
+class UsersView(UserResourceView):
+    """GET /Users (list, filter) and POST /Users (create, or revive)."""
+
+    def get(self, request: Request, organisation_id: str) -> Response:
+        return self.listing(request.query_params)
+
     def post(self, request: Request, organisation_id: str) -> Response:
         user_input = users.parse(self.body(request))
         self.target.label, self.target.ignored = user_input.username, user_input.ignored
-        with transaction.atomic():
-            user = self._create_or_revive(user_input)
+        user = transactions.write(lambda: self._create_or_revive(user_input))
         user = self.fresh(user.pk)
         self.target.resource_id = str(user.public_id)
         response = Response(self.render(user, FULL), status=201)
         response["Location"] = self.location(user)
-        response["ETag"] = version_of(user)
+        response["ETag"] = users.version(user)
         return response
 
     def _create_or_revive(self, user_input: users.UserInput) -> User:
@@ -74,6 +94,11 @@ class UsersView(ScimView):
                 )
         except UserConflict as conflict:
             existing = conflict.existing
+            if existing is not None:
+                # Okta retries and Entra sends in parallel: of several POSTs of the same person
+                # at once, the first to lock the row revives it; the others, once it commits,
+                # see an active person and get the 409 below.
+                existing = User.objects.select_for_update(no_key=True).get(pk=existing.pk)
             if existing is None or (existing.is_active and not existing.is_deleted):
                 raise uniqueness(
                     f'An active user with {conflict.field} "{conflict.value}" already exists. '
@@ -92,34 +117,21 @@ class UsersView(ScimView):
             )
         return user
 
-    def render(self, user: User, projection: Projection) -> dict[str, Any]:
-        return users.render(user, tenant_url=self.tenant_url(), projection=projection)
 
-    @staticmethod
-    def fresh(pk: int) -> User:
-        """The person as the database now holds them, with what rendering needs."""
-        user = users.with_manager(User.objects.filter(pk=pk)).get()
-        users.attach_teams([user], FULL)
-        return user
-
-    def location(self, user: User) -> str:
-        return f"{self.tenant_url()}/Users/{user.public_id}"
-
-
-class UsersSearchView(UsersView):
+class UsersSearchView(UserResourceView):
     """POST /Users/.search: the same query, its parameters in a SearchRequest body."""
-
-    http_method_names = ["post"]
 
     def post(self, request: Request, organisation_id: str) -> Response:
         return self.listing(search_parameters(self.body(request)))
 
 
-class UserView(UsersView):
-    def get(self, request: Request, organisation_id: str, resource_id: str) -> Response:  # type: ignore[override]
+class UserView(UserResourceView):
+    """GET, PUT, PATCH and DELETE of one person."""
+
+    def get(self, request: Request, organisation_id: str, resource_id: str) -> Response:
         projection = projection_of(request.query_params, USER)
-        user = self._find(resource_id, users.with_manager(self._people()))
-        version = version_of(user)
+        user = self._find(resource_id, users.for_rendering(self._people()))
+        version = users.version(user)
         if self.not_modified(request, version):
             return Response(status=304, headers={"ETag": version})
         users.attach_teams([user], projection)
@@ -128,18 +140,21 @@ class UserView(UsersView):
     def put(self, request: Request, organisation_id: str, resource_id: str) -> Response:
         user_input = users.parse(self.body(request))
         self.target.ignored = user_input.ignored
-        with transaction.atomic():
+
+        def replace() -> User:
             user = self._for_update(request, resource_id)
             # PUT replaces the profile; the enterprise extension (department, employee number,
             # manager) only when the body carries it, so a PUT from an app that does not map
             # it does not wipe a manager linked earlier.
             touch_manager = user_input.manager is not None
-            users.apply(user, user_input, actor=self.actor, touch_manager=touch_manager)
-        return self._answer(user.pk)
+            return users.apply(user, user_input, actor=self.actor, touch_manager=touch_manager)
+
+        return self._answer(transactions.write(replace).pk)
 
     def patch(self, request: Request, organisation_id: str, resource_id: str) -> Response:
         operations = patch.parse_patch(self.body(request))
-        with transaction.atomic():
+
+        def update() -> User:
             user = self._for_update(request, resource_id)
             before = self.render(self.fresh(user.pk), FULL)
             result = patch.apply_user_patch(before, operations)
@@ -147,14 +162,19 @@ class UserView(UsersView):
             # The extension is always part of a patched user, even when the patch emptied it:
             # leaving it out would mean "unchanged" (as for PUT) and undo a removal.
             user_input = users.parse({ENTERPRISE_USER: {}, **result.resource})
-            touch_manager = users.manager_part(before) != users.manager_part(result.resource)
-            users.apply(user, user_input, actor=self.actor, touch_manager=touch_manager)
-        return self._answer(user.pk)
+            touch_manager = "manager" in result.cleared or (
+                users.manager_part(before) != users.manager_part(result.resource)
+            )
+            return users.apply(user, user_input, actor=self.actor, touch_manager=touch_manager)
+
+        return self._answer(transactions.write(update).pk)
 
     def delete(self, request: Request, organisation_id: str, resource_id: str) -> Response:
-        with transaction.atomic():
+        def delete() -> User:
             user = self._for_update(request, resource_id)
-            services.user_delete(user=user, actor=self.actor)
+            return services.user_delete(user=user, actor=self.actor)
+
+        transactions.write(delete)
         return Response(status=204)
 
     def _people(self) -> UserQuerySet:
@@ -170,11 +190,16 @@ class UserView(UsersView):
         return user
 
     def _for_update(self, request: Request, resource_id: str) -> User:
-        user = self._find(resource_id, self._people().select_for_update())
-        self.check_if_match(request, version_of(user))
+        """The person, locked for this request's transaction. FOR NO KEY UPDATE: a concurrent
+        change that names them as a manager only needs the foreign-key check's KEY SHARE lock,
+        which this does not block (two people made each other's manager at the same moment
+        deadlocked under FOR UPDATE; accounts.services has the rest of that story)."""
+        people = users.with_last_modified(self._people()).select_for_update(no_key=True)
+        user = self._find(resource_id, people)
+        self.check_if_match(request, users.version(user))
         return user
 
     def _answer(self, pk: int) -> Response:
         user = self.fresh(pk)
-        version = version_of(user)
+        version = users.version(user)
         return Response(self.render(user, FULL), headers={"ETag": version})

@@ -1,5 +1,7 @@
 """accounts.services: lifecycle, managers, teams, conflicts and the audit trail."""
 
+import uuid
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -304,12 +306,22 @@ def test_manager_from_another_organisation_is_refused(org, other_org, learner):
     stranger = factories.user(other_org, "stranger@globex.test")
     with pytest.raises(ManagerRefused, match="not a user of this organisation"):
         services.user_set_manager(user=learner, actor=SCIM, manager=stranger)
-    with pytest.raises(ManagerRefused, match="not a user of this organisation"):
-        services.user_set_manager_reference(
-            user=learner, actor=SCIM, reference=ManagerReference(value=str(stranger.public_id))
-        )
     learner.refresh_from_db()
     assert learner.manager is None and learner.pending_manager_value == ""
+
+
+def test_a_reference_to_another_organisations_person_is_taken_as_a_random_id(
+    org, other_org, learner
+):
+    # No existence oracle across tenants: another organisation's id names nobody here, exactly
+    # as an id nobody has, so both are remembered as a manager still to come.
+    stranger = factories.user(other_org, "stranger@globex.test")
+    for value in (str(stranger.public_id), str(uuid.uuid4())):
+        services.user_set_manager_reference(
+            user=learner, actor=SCIM, reference=ManagerReference(value=value)
+        )
+        learner.refresh_from_db()
+        assert learner.manager is None and learner.pending_manager_value == value
 
 
 def test_manager_cycles_are_refused(org):

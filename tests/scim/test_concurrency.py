@@ -7,9 +7,12 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from accounts.models import Team, User
+from accounts import services
+from accounts.models import AuditEvent, Team, TeamMembership, User
 from tests import factories
 from tests.scim.conftest import scim_client_for
+
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -71,3 +74,78 @@ def test_two_concurrent_patches_adding_different_members_keep_both():
     responses = _at_once(lambda: add(first), lambda: add(second))
     assert [r.status_code for r in responses] == [204, 204]
     assert set(Team.objects.get(pk=team.pk).members.all()) == {first, second}
+
+
+def test_of_twenty_concurrent_posts_reviving_one_person_exactly_one_revives():
+    org = factories.organisation("race")
+    scim = scim_client_for(org)
+    body = {"userName": "back@race.test", "emails": [{"value": "back@race.test"}]}
+    for _ in range(3):
+        person = User.objects.filter(organisation=org).first() or factories.user(
+            org, "back@race.test"
+        )
+        services.user_delete(user=person, actor=factories.SYSTEM)
+        events = AuditEvent.objects.filter(action="user.revive").count()
+
+        responses = _at_once(*[lambda: scim.post("Users", body)] * 20)
+
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [201] + [409] * 19, statuses
+        for response in responses:
+            if response.status_code == 409:
+                assert response.json()["scimType"] == "uniqueness"
+        assert User.objects.filter(organisation=org).count() == 1
+        assert AuditEvent.objects.filter(action="user.revive").count() == events + 1
+
+
+def test_two_people_made_each_others_manager_at_once_one_wins_and_no_cycle_is_stored():
+    org = factories.organisation("race")
+    scim = scim_client_for(org)
+    first, second = factories.user(org, "a@race.test"), factories.user(org, "b@race.test")
+
+    def manage(person: User, manager: User) -> Any:
+        body = {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                {"op": "replace", "path": f"{ENTERPRISE}:manager", "value": str(manager.public_id)}
+            ],
+        }
+        return scim.patch(f"Users/{person.public_id}", body)
+
+    for _ in range(8):
+        User.objects.filter(organisation=org).update(manager=None)
+        responses = _at_once(lambda: manage(first, second), lambda: manage(second, first))
+
+        assert sorted(r.status_code for r in responses) == [200, 400]
+        refused = next(r for r in responses if r.status_code == 400).json()
+        assert "cycle" in refused["detail"] and refused["scimType"] == "invalidValue"
+        managers = dict(User.objects.filter(organisation=org).values_list("pk", "manager_id"))
+        assert managers in (
+            {first.pk: second.pk, second.pk: None},
+            {first.pk: None, second.pk: first.pk},
+        )
+
+
+def test_deleting_a_person_while_a_team_push_takes_them_out_fails_neither():
+    # The delete moves the version of the person's teams, the team PATCH that of the people
+    # it removes: the two lock the same rows in opposite orders, and PostgreSQL aborts one
+    # of them, which is run again (scim.transactions) rather than answered with a 500.
+    org = factories.organisation("race")
+    scim = scim_client_for(org)
+    for round_ in range(4):
+        person = factories.user(org, f"leaver{round_}@race.test")
+        teams = [factories.team(org, f"Team {round_}-{n}", members=[person]) for n in range(3)]
+        remove = {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "remove", "path": f'members[value eq "{person.public_id}"]'}],
+        }
+        calls = [lambda p=person: scim.delete(f"Users/{p.public_id}")]
+        calls += [
+            lambda t=team, body=remove: scim.patch(f"Groups/{t.public_id}", body) for team in teams
+        ]
+
+        responses = _at_once(*calls)
+
+        assert [r.status_code for r in responses] == [204] * 4, [r.content for r in responses]
+        assert not TeamMembership.objects.filter(user=person).exists()
+        assert User.objects.get(pk=person.pk).is_deleted

@@ -144,7 +144,10 @@ def acme(org, other_org) -> Acme:
         (works, "2023-06-01T00:00:00"),
         (empty, "2024-01-01T00:00:00"),
     ]:
-        Team.objects.filter(pk=team.pk).update(created_at=_utc(created), updated_at=_utc(created))
+        moment = _utc(created)
+        Team.objects.filter(pk=team.pk).update(
+            created_at=moment, updated_at=moment, renamed_at=moment
+        )
 
     return Acme(
         organisation=org,

@@ -1,5 +1,7 @@
 """/Users as Okta (both app kinds) and Microsoft Entra ID really use it."""
 
+from urllib.parse import quote
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -494,12 +496,21 @@ def _first_request(scim):
 
 
 def _reads(captured) -> list[str]:
-    """The tables each SELECT reads from first."""
+    """The table each SELECT reads from first (its own FROM, not a subquery's)."""
     return [
-        query["sql"].split(" FROM ")[1].split()[0].strip('"')
+        _outer_from(query["sql"])
         for query in captured.captured_queries
         if query["sql"].startswith("SELECT")
     ]
+
+
+def _outer_from(sql: str) -> str:
+    depth = 0
+    for index, char in enumerate(sql):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and sql.startswith(" FROM ", index):
+            return sql[index + len(" FROM ") :].split()[0].strip('"')
+    raise AssertionError(f"no FROM in {sql}")
 
 
 @pytest.mark.parametrize("size", [1, 100])
@@ -606,3 +617,21 @@ def test_deep_pages_come_back_in_order_with_everything_rendered(scim, org):
     assert [r["userName"] for r in page["Resources"]] == [f"p{n:02}@acme.test" for n in range(3, 7)]
     assert all(r["groups"][0]["display"] == "All" for r in page["Resources"])
     assert all(r[ENTERPRISE]["manager"]["value"] == str(boss.public_id) for r in page["Resources"])
+
+
+@pytest.mark.parametrize(
+    "username",
+    ["ﬁona@x.example", "\uff21\uff44\uff41@x.example", "e\u0301mile@x.example", "ǅemal@x.example"],
+)
+def test_a_username_is_stored_and_found_exactly_as_sent(scim, org, username):
+    # No NFKC (Django's default for usernames): Okta filters for what it sent, and must find
+    # it, or it POSTs again into a 409, forever (DESIGN §4).
+    created = scim.post("Users", {"userName": username})
+    assert created.status_code == 201, created.content
+    assert created.json()["userName"] == username
+    assert User.objects.get(organisation=org, public_id=created.json()["id"]).username == username
+
+    found = scim.get("Users?filter=" + quote(f'userName eq "{username}"'))
+    assert found.json()["totalResults"] == 1
+    again = scim.post("Users", {"userName": username})
+    assert_scim_error(again, 409, "uniqueness")
