@@ -32,8 +32,9 @@ class Profile:
 
 
 def profile_of(user: User) -> Profile:
-    # A deleted manager is shown as nobody's (DESIGN §4); the link stays for their revival.
-    live_manager = User.objects.filter(pk=user.manager_id, deleted_at__isnull=True)
-    manager = live_manager.first() if user.manager_id else None
+    manager = None
+    if user.manager_id is not None:
+        # A deleted manager is shown as nobody's (DESIGN §4); the link stays for their revival.
+        manager = User.objects.filter(pk=user.manager_id, deleted_at__isnull=True).first()
     teams = sorted(user.teams.values_list("display_name", flat=True), key=str.lower)
     return Profile(user=user, manager=manager, teams=teams)

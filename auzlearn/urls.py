@@ -9,3 +9,10 @@ urlpatterns = [
     path("", include("scim.settings_urls")),
     path("", include("accounts.urls")),
 ]
+
+# What fails outside a view's own error handling: SCIM clients get SCIM Error documents (under
+# /scim/), people get the site's pages (everywhere else).
+handler400 = "scim.handlers.bad_request"
+handler403 = "scim.handlers.permission_denied"
+handler404 = "scim.handlers.page_not_found"
+handler500 = "scim.handlers.server_error"

@@ -8,10 +8,12 @@ from django.utils import timezone
 
 from accounts.models import Organisation
 from scim.models import Outcome, ScimRequest
+from scim.rendering import UNSTORABLE
 
 SECRET_KEYS = {"password", "authorization", "secret", "token"}
 MAX_TEXT = 120
 MAX_ITEMS = 20
+MAX_DEPTH = 4  # deeper parts of a body are shown as "…"
 
 
 @dataclass
@@ -34,9 +36,19 @@ def client_name(user_agent: str) -> str:
     return "The SCIM client"
 
 
+def storable(text: str) -> str:
+    """The text with what the database cannot hold replaced by U+FFFD. Bodies holding such
+    characters are refused as they are parsed, but a path or an error detail may still echo
+    them, and the log must take any request."""
+    return UNSTORABLE.sub("\ufffd", text)
+
+
 def summarise(value: Any, depth: int = 0) -> Any:
     """A request body without secrets: short strings, lists cut to a few items (members are
-    counted), no passwords."""
+    counted), no passwords, nothing nested more than MAX_DEPTH deep (so its recursion is
+    bounded whatever the body)."""
+    if isinstance(value, dict | list) and depth > MAX_DEPTH:
+        return "…"
     if isinstance(value, dict):
         summary: dict[str, Any] = {}
         for key, item in list(value.items())[:MAX_ITEMS]:
@@ -46,7 +58,7 @@ def summarise(value: Any, depth: int = 0) -> Any:
             elif name.lower() == "members" and isinstance(item, list):
                 summary[name] = f"{len(item)} member(s)"
             else:
-                summary[name] = summarise(item, depth + 1) if depth < 4 else "…"
+                summary[name] = summarise(item, depth + 1) if depth < MAX_DEPTH else "…"
         return summary
     if isinstance(value, list):
         items = [summarise(item, depth + 1) for item in value[:MAX_ITEMS]]
@@ -54,7 +66,7 @@ def summarise(value: Any, depth: int = 0) -> Any:
             items.append(f"… {len(value) - MAX_ITEMS} more")
         return items
     if isinstance(value, str):
-        value = value.replace("\x00", "\ufffd")  # PostgreSQL's jsonb cannot hold NUL
+        value = storable(value)
         return value[:MAX_TEXT] + "…" if len(value) > MAX_TEXT else value
     return value
 
@@ -102,16 +114,16 @@ def record(
         organisation=organisation,
         client=client,
         key_prefix=key_prefix,
-        method=method,
-        path=path[:500],
+        method=storable(method[:10]),  # any token is a method: "FOO" reaches us too
+        path=storable(path[:500]),
         status=status,
         outcome=Outcome.SUCCEEDED if status < 400 else Outcome.FAILED,
         duration_ms=max(0, round((finished - started) * 1000)),
         resource_type=target.resource_type,
-        resource_id=target.resource_id[:64],
-        resource_label=target.label[:255],
+        resource_id=storable(target.resource_id[:64]),
+        resource_label=storable(target.label[:255]),
         summary=summarise(body) if body is not None else {},
-        explanation=explanation,
+        explanation=storable(explanation),
     )
 
 

@@ -11,7 +11,6 @@ from django.db import connection, models, transaction
 from django.db.models import QuerySet
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,7 +22,13 @@ from scim import activity, tenant
 from scim.authentication import BAD_KEY, ScimKeyAuthentication
 from scim.errors import ScimError
 from scim.models import ScimKey
-from scim.rendering import SCIM_MEDIA_TYPE, ScimJSONParser, ScimJSONRenderer
+from scim.rendering import (
+    SCIM_MEDIA_TYPE,
+    PlainJSONParser,
+    ScimJSONParser,
+    ScimJSONRenderer,
+    refuse_unstorable,
+)
 
 logger = logging.getLogger(__name__)
 M = TypeVar("M", bound=models.Model)
@@ -52,9 +57,12 @@ class AlwaysScim(BaseContentNegotiation):
 class ScimView(APIView):
     authentication_classes = [ScimKeyAuthentication]
     permission_classes = []
-    parser_classes = [ScimJSONParser, JSONParser]
+    parser_classes = [ScimJSONParser, PlainJSONParser]
     renderer_classes = [ScimJSONRenderer]
     content_negotiation_class = AlwaysScim
+    # SCIM defines no OPTIONS; DRF's answer would describe the view in its own format, so
+    # OPTIONS is a 405 like any other method an endpoint does not have.
+    metadata_class = None
     resource_type = ""  # "User" or "Group", for the request log
 
     organisation: Organisation
@@ -73,15 +81,16 @@ class ScimView(APIView):
             raise ScimError(403, SCIM_DISABLED)
         self.organisation = key.organisation
         self.actor = Actor.scim_key(key.prefix)
-        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+        if _content_length(request) > MAX_BODY_BYTES:
             raise ScimError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-        _refuse_nul(dict(request.query_params))
+        # Bodies are checked as they are parsed (scim.rendering); the query string gets the
+        # same check here, since Django decodes "%00" in it to a NUL.
+        refuse_unstorable(dict(request.query_params))
 
     def body(self, request: Request) -> dict[str, Any]:
         data = request.data
         if not isinstance(data, dict):
             raise ScimError(400, "The request body must be a JSON object.", "invalidValue")
-        _refuse_nul(data)
         return data
 
     def tenant_url(self) -> str:
@@ -172,19 +181,13 @@ def by_public_id(rows: QuerySet[M], resource_id: str) -> M | None:
     return rows.filter(public_id=public_id).first()
 
 
-def _refuse_nul(value: Any) -> None:
-    """PostgreSQL cannot store a NUL character in text; refuse it as the client's mistake
-    rather than fail on it."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ScimError(400, "Text values must not contain NUL characters.", "invalidValue")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _refuse_nul(key)
-            _refuse_nul(item)
-    elif isinstance(value, list):
-        for item in value:
-            _refuse_nul(item)
+def _content_length(request: Request) -> int:
+    """The declared body size. A header that is not a number is read as 0, as Django reads
+    it (and then reads no body), rather than failing the request."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 def _etags(header: str) -> set[str]:

@@ -1,14 +1,21 @@
 """Every failure of a SCIM request becomes a SCIM Error document here (RFC 7644 §3.12).
 
 No HTML error page and no stack trace ever reaches a SCIM client: DRF's exceptions are
-translated, and anything unexpected is logged and answered with a plain 500.
+translated, and anything unexpected is logged and answered with a plain 500. What escapes DRF
+altogether (a failure while rendering, in finalize_response or in a middleware, a URL no
+pattern matches) reaches Django's error handlers, which the project points at the functions at
+the end of this module: under /scim/ they answer in SCIM's format, elsewhere with the site's
+pages.
 """
 
+import json
 import logging
+import re
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, ValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -81,6 +88,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     response = Response(error.as_document(), status=error.status, content_type=SCIM_MEDIA_TYPE)
     if error.status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="SCIM"'
+    if error.retry_after is not None:
+        response["Retry-After"] = str(error.retry_after)
     return response
 
 
@@ -94,3 +103,47 @@ def unknown_path(request: HttpRequest, **kwargs: Any) -> JsonResponse:
     return error_response(
         ScimError(404, f"There is no SCIM endpoint at {request.path}. Check the Tenant URL.")
     )
+
+
+# --- Django's handler400/403/404/500 (auzlearn/urls.py) ---
+
+# Leading slashes repeated too: a client that joins "https://host/" and "/scim/v2/…" sends
+# "//scim/v2/…", which no URL pattern can match (Django's own check refuses patterns that
+# start with a slash), and it is still a SCIM client.
+_SCIM_PATH = re.compile(r"/+scim(?:/|\Z)")
+
+# Built once, so that answering cannot itself fail: this is the answer of last resort.
+_SERVER_ERROR = json.dumps(ScimError(500, UNEXPECTED).as_document()).encode()
+
+
+def is_scim_path(request: HttpRequest) -> bool:
+    return _SCIM_PATH.match(request.path_info) is not None
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponseBase:
+    if not is_scim_path(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return error_response(ScimError(413, "The request body is too large."))
+    return error_response(
+        ScimError(400, "The request could not be read (a malformed header or body).")
+    )
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponseBase:
+    if not is_scim_path(request):
+        return defaults.permission_denied(request, exception)
+    return error_response(ScimError(403, "This request is not allowed."))
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponseBase:
+    if not is_scim_path(request):
+        return defaults.page_not_found(request, exception)
+    return unknown_path(request)
+
+
+def server_error(request: HttpRequest) -> HttpResponseBase:
+    """Django calls this after logging the exception (django.request); nothing here may fail."""
+    if not is_scim_path(request):
+        return defaults.server_error(request)
+    return HttpResponse(_SERVER_ERROR, status=500, content_type=SCIM_MEDIA_TYPE)

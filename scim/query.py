@@ -14,6 +14,9 @@ M = TypeVar("M", bound=Model)
 
 DEFAULT_COUNT = 100
 MAX_COUNT = 1000
+# No table holds more rows than its bigint primary key can number, so a page starting further
+# on is empty without asking; asking would send an OFFSET the database refuses as out of range.
+MAX_OFFSET = 2**63 - 1 - MAX_COUNT
 ALWAYS_RETURNED = ("schemas", "id")
 
 
@@ -29,7 +32,9 @@ class Page:
 
 def page_of(params: Mapping[str, str]) -> Page:
     """startIndex below 1 means 1 and a negative count means 0 (RFC 7644 §3.4.2.4); count is
-    capped at MAX_COUNT, which /ServiceProviderConfig advertises as filter.maxResults."""
+    capped at MAX_COUNT, which /ServiceProviderConfig advertises as filter.maxResults. A
+    startIndex past the last result is kept as sent: its page is empty (page_rows), and
+    totalResults still says how many there are."""
     start = _integer(params, "startIndex", default=1)
     count = _integer(params, "count", default=DEFAULT_COUNT)
     return Page(start_index=max(start, 1), count=min(max(count, 0), MAX_COUNT))
@@ -41,6 +46,8 @@ def page_rows(
     """One page of rows, loaded with ``load`` (which adds what rendering needs). A deep page (an
     import walking through everyone) first takes its ids alone, which the index answers, and
     then loads just those rows: the OFFSET skips index entries instead of joined rows."""
+    if page.offset > MAX_OFFSET:
+        return []
     if page.offset == 0:
         return list(load(ordered)[: page.count])
     ids = list(ordered.values_list("pk", flat=True)[page.offset : page.offset + page.count])
@@ -96,6 +103,11 @@ def search_parameters(body: Mapping[str, Any]) -> dict[str, str]:
             continue
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             value = ",".join(value)
+        if isinstance(value, float):
+            # JSON has one number type: 10.0 and 1e30 are whole numbers written differently.
+            if not value.is_integer():
+                raise invalid_value(f'"{name}" in the search request must be a whole number.')
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise invalid_value(f'"{name}" in the search request has the wrong type.')
         params[name] = str(value)

@@ -2,7 +2,9 @@
 
 Clients join paths differently (some add a slash to the Tenant URL, some a trailing slash to
 resources), so each route accepts repeated and trailing slashes. Anything else below /scim/
-answers a SCIM 404, never an HTML page.
+answers a SCIM 404, never an HTML page: the last pattern takes every such path, newlines
+included (which "." alone does not match). What no pattern can see ("//scim/…", from a base
+URL that ends in a slash) gets the same answer from the project's handler404 (scim.handlers).
 """
 
 from collections.abc import Callable
@@ -51,5 +53,5 @@ urlpatterns = [
         "search",
     ),
     re_path(r"^scim/limits/$", limits, name="limits"),
-    re_path(r"^scim(?:/.*)?$", unknown_path, name="unknown"),
+    re_path(r"^scim(?:/[\s\S]*)?$", unknown_path, name="unknown"),
 ]

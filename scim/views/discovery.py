@@ -10,7 +10,7 @@ from django.urls import reverse
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from scim import filters, groups, patch
+from scim import filters, groups, patch, rendering
 from scim.api import MAX_BODY_BYTES, ScimView
 from scim.documents import list_response
 from scim.errors import ScimError, not_found
@@ -118,6 +118,7 @@ def limits(request: HttpRequest) -> HttpResponse:
             "max_patch_operations": patch.MAX_OPERATIONS,
             "max_members": groups.MAX_MEMBERS_PER_REQUEST,
             "max_body_bytes": MAX_BODY_BYTES,
+            "max_depth": rendering.MAX_DEPTH,
             "max_filter_length": filters.MAX_FILTER_LENGTH,
             "max_results": MAX_COUNT,
         },

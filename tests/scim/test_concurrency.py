@@ -2,6 +2,7 @@
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -139,10 +140,8 @@ def test_deleting_a_person_while_a_team_push_takes_them_out_fails_neither():
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
             "Operations": [{"op": "remove", "path": f'members[value eq "{person.public_id}"]'}],
         }
-        calls = [lambda p=person: scim.delete(f"Users/{p.public_id}")]
-        calls += [
-            lambda t=team, body=remove: scim.patch(f"Groups/{t.public_id}", body) for team in teams
-        ]
+        calls = [partial(scim.delete, f"Users/{person.public_id}")]
+        calls += [partial(scim.patch, f"Groups/{team.public_id}", remove) for team in teams]
 
         responses = _at_once(*calls)
 

@@ -2,6 +2,7 @@
 and a removal always succeeds, whatever state the person is in."""
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -18,11 +19,11 @@ def patch(*operations):
     return {"schemas": [PATCH_OP], "Operations": list(operations)}
 
 
-def okta_remove(person_id: str) -> dict:
+def okta_remove(person_id: str) -> dict[str, Any]:
     return {"op": "remove", "path": f'members[value eq "{person_id}"]'}
 
 
-def entra_remove(*person_ids: str) -> dict:
+def entra_remove(*person_ids: str) -> dict[str, Any]:
     return {"op": "Remove", "path": "members", "value": [{"value": i} for i in person_ids]}
 
 
@@ -38,7 +39,7 @@ def revive(scim, person: User):
     return response.json()
 
 
-def shown_teams(document: dict) -> set[str]:
+def shown_teams(document: dict[str, Any]) -> set[str]:
     return {group["display"] for group in document.get("groups", [])}
 
 

@@ -1,6 +1,8 @@
 """meta.version and meta.lastModified change whenever the representation does (RFC 7644 §3.14,
 DESIGN §5): team membership and team names included, for Users; deleted members, for Groups."""
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,14 +19,14 @@ def patch(*operations):
     return {"schemas": [PATCH_OP], "Operations": list(operations)}
 
 
-def meta(scim, path: str) -> dict:
+def meta(scim, path: str) -> dict[str, Any]:
     response = scim.get(path)
     assert response.status_code == 200, response.content
     assert response["ETag"] == response.json()["meta"]["version"]
     return response.json()["meta"]
 
 
-def later(scim, path: str, before: dict) -> dict:
+def later(scim, path: str, before: dict[str, Any]) -> dict[str, Any]:
     """The resource's meta now, which must show a change since ``before``."""
     after = meta(scim, path)
     assert after["version"] != before["version"]
