@@ -143,6 +143,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.get_int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 if env.get_bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the app servers append to X-Forwarded-For; the client's address
+# (for sign-in throttles and records) is read from it only then (accounts/client.py).
+TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", default=0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
