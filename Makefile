@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 # Local runs use DEBUG (demo data, runserver); the test suite runs with production settings.
 RUN_ENV := DEBUG=true
 
-.PHONY: run test lint pytest install clean bench bench-smoke
+.PHONY: run test lint pytest fuzz install clean bench bench-smoke
 
 install: $(INSTALLED)
 
@@ -30,6 +30,11 @@ lint: $(INSTALLED)
 
 pytest: $(INSTALLED)
 	$(VENV)/bin/pytest
+
+# The SCIM API's property tests at length (thousands of inputs per test, random each run; CI runs
+# a short, fixed selection of them in `make pytest`). Prints how many inputs each test tried.
+fuzz: $(INSTALLED)
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest tests/scim/test_fuzz.py --hypothesis-show-statistics
 
 # The benchmark (bench/README.md): its own PostgreSQL database, the app under gunicorn. BENCH_ARGS
 # passes options, e.g. make bench BENCH_ARGS="--users 20000 --keep-db".

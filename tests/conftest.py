@@ -1,7 +1,26 @@
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
 
 from accounts.models import Organisation, Role, User
 from tests import factories
+
+# Hypothesis profiles (tests/scim/test_fuzz.py). "ci", the default, keeps that module to about a
+# minute on PostgreSQL and is derandomized: a CI run tries the same inputs every time, so a red
+# build is caused by the change under test, never by the luck of the draw; finding new inputs is
+# the job of "fuzz" (HYPOTHESIS_PROFILE=fuzz, `make fuzz`), random and long, which also keeps its
+# failures in .hypothesis/ and replays them first next time. Examples share a function-scoped
+# fixture on purpose (each runs in its own rolled-back transaction), and a request to the real
+# views has no useful deadline.
+_COMMON = settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile("ci", _COMMON, max_examples=800, derandomize=True)
+settings.register_profile("fuzz", _COMMON, max_examples=10_000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
