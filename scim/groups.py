@@ -102,20 +102,27 @@ def resolve(
     people: any other id makes the whole request fail, so nothing is applied. An id in
     ``leaving`` may name anyone or nobody: a removal always succeeds (DESIGN §4), so a deleted
     person can be taken out of a team, and an id nobody has is simply not a member. Ids of
-    another organisation's people are treated exactly as ids nobody has."""
+    another organisation's people are treated exactly as ids nobody has.
+
+    When some leave, the people named are locked (in id order) by this same query, and the
+    caller calls this before it locks the team: a person's deletion locks the person, then
+    their teams (to move their versions), so taking the people first here too means the two
+    wait for each other instead of deadlocking (Entra deletes a person and takes them out of
+    their groups at the same moment)."""
     joining, leaving = list(dict.fromkeys(joining)), list(dict.fromkeys(leaving))
-    named = len(set(joining) | set(leaving))
-    if named > MAX_MEMBERS_PER_REQUEST:
+    how_many = len(set(joining) | set(leaving))
+    if how_many > MAX_MEMBERS_PER_REQUEST:
         raise invalid_value(
-            f"A request may name at most {MAX_MEMBERS_PER_REQUEST} members; this one names {named}."
+            f"A request may name at most {MAX_MEMBERS_PER_REQUEST} members; "
+            f"this one names {how_many}."
         )
     parsed = {text: _uuid(text) for text in [*joining, *leaving]}
-    people = {
-        str(user.public_id): user
-        for user in User.objects.for_organisation(organisation).filter(
-            public_id__in={u for u in parsed.values() if u is not None}
-        )
-    }
+    named = User.objects.for_organisation(organisation).filter(
+        public_id__in={u for u in parsed.values() if u is not None}
+    )
+    if leaving:
+        named = named.order_by("pk").select_for_update(no_key=True)
+    people = {str(user.public_id): user for user in named}
     found = {text: people[str(u)] for text, u in parsed.items() if u and str(u) in people}
     unknown = [text for text in joining if text not in found or found[text].is_deleted]
     if unknown:

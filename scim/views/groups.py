@@ -134,12 +134,12 @@ class GroupView(GroupResourceView):
     def _apply(self, request: Request, resource_id: str, changes: GroupPatch) -> None:
         """A PATCH's changes, in one transaction: the name, then each membership step in the
         order the request gave them."""
-        team = self._for_update(request, resource_id)
-        people = groups.resolve(
+        people = groups.resolve(  # before the team is locked: see groups.resolve
             self.organisation,
             joining=[i for step, ids in changes.member_steps if step != "remove" for i in ids],
             leaving=[i for step, ids in changes.member_steps if step == "remove" for i in ids],
         )
+        team = self._for_update(request, resource_id)
         team_changes: dict[str, Any] = {}
         if changes.display_name is not patch.UNSET:
             team_changes["display_name"] = changes.display_name

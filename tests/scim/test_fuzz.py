@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 import pytest
 from django.core.cache import cache
@@ -251,14 +251,19 @@ def send(directory: Directory, call: Call) -> Any:
     if call.authorization is not None:
         headers["Authorization"] = directory.fill(call.authorization)
     headers.update({name: directory.fill(value) for name, value in call.headers})
+    # The path goes straight into PATH_INFO, percent-decoded as a WSGI server does: the test
+    # client would read "//scim/…" as a host name and request "/v2/…" instead.
+    path, _, query = url_of(directory, call).partition("?")
     try:
         with server_logs(directory.logged):
             return directory.scim.client.generic(
                 call.method,
-                url_of(directory, call),
+                "/",
                 body_of(directory, call),
                 content_type=call.content_type,
                 headers=headers,
+                PATH_INFO=unquote_to_bytes(path).decode("iso-8859-1"),
+                QUERY_STRING=query,
             )
     except Exception as error:  # the test client re-raises what Django turned into a 500
         raise ServerFailure(f"{call!r} raised {error!r}: a 500") from _innermost(error)
