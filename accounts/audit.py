@@ -29,17 +29,31 @@ class Actor:
         return cls(kind=ActorKind.SYSTEM, label=reason)
 
 
+@dataclass(frozen=True)
+class Subject:
+    """What a row can be about that is not a row of ours: a client address, or a sign-in name
+    that names nobody (kept as typed, so that support staff can see what was tried)."""
+
+    kind: str
+    id: str
+    label: str = ""
+    organisation: Organisation | None = None
+
+
 def event(
     *,
     actor: Actor,
     action: str,
-    target: Organisation | User | Team,
+    target: Organisation | User | Team | Subject,
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """An unsaved audit row, for callers that write many at once with bulk_create."""
     organisation_id: int | None
     if isinstance(target, Organisation):
         organisation_id, target_id, label = target.pk, target.public_id, target.slug
+    elif isinstance(target, Subject):
+        organisation_id = target.organisation.pk if target.organisation is not None else None
+        target_id, label = target.id[:64], target.label or target.id
     elif isinstance(target, User):
         organisation_id, target_id, label = (
             target.organisation_id,
@@ -58,7 +72,7 @@ def event(
         actor_user=actor.user,
         actor_label=actor.label[:255],
         action=action,
-        target_type=type(target).__name__.lower(),
+        target_type=target.kind if isinstance(target, Subject) else type(target).__name__.lower(),
         target_id=target_id,
         target_label=label[:255],
         changes=changes or {},
@@ -69,7 +83,7 @@ def record(
     *,
     actor: Actor,
     action: str,
-    target: Organisation | User | Team,
+    target: Organisation | User | Team | Subject,
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
     audit_event = event(actor=actor, action=action, target=target, changes=changes)

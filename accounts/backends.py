@@ -42,14 +42,26 @@ class OrganisationBackend(BaseBackend):
         return user.is_active and not user.is_deleted
 
     def _find(self, organisation: Organisation | None, login: str) -> User | None:
-        if organisation is None:
-            return User.objects.support_staff().with_username(login).first()
-        people = User.objects.for_organisation(organisation).select_related("organisation")
-        user = people.with_username(login).first()
-        if user is None:
-            by_email = list(people.not_deleted().with_email(login)[:2])
-            user = by_email[0] if len(by_email) == 1 else None  # a shared email names nobody
-        if user is not None and organisation.sso_required and user.role != Role.PRIMARY_ADMIN:
+        user = find_person(organisation, login)
+        if (
+            user is not None
+            and organisation is not None
+            and organisation.sso_required
+            and user.role != Role.PRIMARY_ADMIN
+        ):
             # Primary admins keep password sign-in as the break-glass path when SSO is required.
             return None
         return user
+
+
+def find_person(organisation: Organisation | None, login: str) -> User | None:
+    """Whom a sign-in name names: a userName, else an email only one live person has; support
+    staff by userName when there is no organisation. Whether they may sign in is not asked."""
+    if organisation is None:
+        return User.objects.support_staff().with_username(login).first()
+    people = User.objects.for_organisation(organisation).select_related("organisation")
+    user = people.with_username(login).first()
+    if user is None:
+        by_email = list(people.not_deleted().with_email(login)[:2])
+        user = by_email[0] if len(by_email) == 1 else None  # a shared email names nobody
+    return user

@@ -38,3 +38,16 @@ def _normalised(address: str) -> str:
     if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
         parsed = parsed.ipv4_mapped
     return str(parsed)
+
+
+def address_block(address: str) -> str:
+    """What a throttle counts an address under: the address, or for IPv6 its /64. A network
+    is given a whole /64, and a client that has one must not get a fresh counter with each
+    of its addresses. Anything that is not an address ("unknown") is kept as it is."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)

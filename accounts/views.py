@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET
 
+from accounts import throttle
 from accounts.forms import SignInForm
 from accounts.models import User
 from accounts.profile import profile_of
@@ -26,7 +27,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(_safe_next(request, next_url))
     else:
         form = SignInForm(request, initial={"organisation": request.GET.get("organisation", "")})
-    return render(request, "accounts/sign_in.html", {"form": form, "next": next_url})
+    response = render(request, "accounts/sign_in.html", {"form": form, "next": next_url})
+    return throttle.refused(response, form.retry_after) if form.retry_after else response
 
 
 @login_required
