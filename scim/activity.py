@@ -1,19 +1,34 @@
 """The SCIM request log behind the Activity tab: what each request did, in plain words."""
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from accounts.models import Organisation
-from scim.models import Outcome, ScimRequest
+from scim.models import Outcome, RefusedRequestCount, ScimRequest
 from scim.rendering import UNSTORABLE
 
 SECRET_KEYS = {"password", "authorization", "secret", "token"}
 MAX_TEXT = 120
 MAX_ITEMS = 20
 MAX_DEPTH = 4  # deeper parts of a body are shown as "…"
+
+
+# How far back the Activity tab counts requests refused for want of a valid key.
+REFUSED_SUMMARY_HOURS = 24
+
+
+@dataclass(frozen=True)
+class RefusedSummary:
+    """Requests refused for want of a valid key, as the Activity tab sums them up."""
+
+    count: int
+    hours: int  # over the last this many hours
+    latest_hour: datetime | None  # the start of the latest hour with a refusal
 
 
 @dataclass
@@ -127,8 +142,39 @@ def record(
     )
 
 
+def count_refused(organisation_id: int) -> None:
+    """Count one request refused for want of a valid key against its hour: one statement that
+    inserts the hour's row or adds one to it, whatever the number of requests. Raw SQL since
+    the ORM's upsert can only overwrite the count, not add to it; PostgreSQL and SQLite (3.24+)
+    both take ON CONFLICT ... DO UPDATE."""
+    table = connection.ops.quote_name(RefusedRequestCount._meta.db_table)
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (organisation_id, hour, count) VALUES (%s, %s, 1) "  # noqa: S608 (our own table name)
+            f"ON CONFLICT (organisation_id, hour) DO UPDATE SET count = {table}.count + 1",
+            [organisation_id, connection.ops.adapt_datetimefield_value(hour)],
+        )
+
+
+def refused_summary(organisation: Organisation) -> RefusedSummary:
+    """The requests refused for want of a valid key over the last REFUSED_SUMMARY_HOURS: one
+    aggregate over at most that many rows."""
+    since = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(
+        hours=REFUSED_SUMMARY_HOURS - 1
+    )
+    totals = RefusedRequestCount.objects.filter(
+        organisation=organisation, hour__gte=since
+    ).aggregate(count=Sum("count"), latest_hour=Max("hour"))
+    return RefusedSummary(
+        count=totals["count"] or 0, hours=REFUSED_SUMMARY_HOURS, latest_hour=totals["latest_hour"]
+    )
+
+
 def prune(*, older_than_days: int) -> int:
-    """Delete log entries older than the retention period; returns how many went."""
+    """Delete log entries older than the retention period, and the hourly counts of refused
+    requests with them; returns how many log entries went."""
     cutoff = timezone.now() - timedelta(days=older_than_days)
     deleted, _ = ScimRequest.objects.filter(created_at__lt=cutoff).delete()
+    RefusedRequestCount.objects.filter(hour__lt=cutoff).delete()
     return deleted

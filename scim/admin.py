@@ -35,7 +35,15 @@ class _ReadOnlyAdmin(admin.ModelAdmin[_M]):
         return False
 
 
-_KEY_FIELDS = ("organisation", "prefix", "created_at", "created_by", "last_used_at", "revoked_at")
+_KEY_FIELDS = (
+    "organisation",
+    "prefix",
+    "created_at",
+    "created_by",
+    "last_used_at",
+    "retires_at",
+    "revoked_at",
+)
 
 
 @admin.register(ScimKey)
@@ -56,12 +64,16 @@ class ScimKeyAdmin(_ReadOnlyAdmin[ScimKey]):
         assert isinstance(request.user, User), "the admin site lets only signed-in staff in"
         actor = Actor.admin(request.user)
         selected = list(queryset.select_related("organisation").order_by("organisation__slug"))
-        # An organisation has at most one active key, so revoking the active key of each
-        # organisation revokes exactly the selected active keys.
+        # keys.revoke stops every key of an organisation: its current key and the previous one
+        # in its overlap after a rotation, so each organisation is revoked once.
+        done: set[int] = set()
         for key in selected:
             if key.revoked_at is not None:
                 self.message_user(request, f"{key}: was already revoked.", messages.INFO)
                 continue
+            if key.organisation_id in done:
+                continue
+            done.add(key.organisation_id)
             revoked = keys.revoke(organisation=key.organisation, actor=actor)
             prefixes = ", ".join(f"{prefix}…" for prefix in revoked)
             self.message_user(

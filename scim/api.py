@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.audit import Actor
 from accounts.models import PUBLIC_ID_LENGTH, Organisation
-from scim import activity, tenant
+from scim import activity, keys, limits, tenant
 from scim.authentication import BAD_KEY, ScimKeyAuthentication
 from scim.errors import ScimError
 from scim.models import ScimKey
@@ -71,21 +71,34 @@ class ScimView(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self.started = time.monotonic()
         self.target = activity.Target(resource_type=self.resource_type)
-        super().initial(request, *args, **kwargs)  # authenticates: a bad key stops here
-        key = request.auth
-        assert isinstance(key, ScimKey)  # ScimKeyAuthentication put it there
-        # A valid key of another organisation gets exactly the answer a wrong key gets.
-        if key.organisation.public_id != kwargs.get("organisation_id"):
-            raise AuthenticationFailed(BAD_KEY)
-        if not key.organisation.scim_enabled:
-            raise ScimError(403, SCIM_DISABLED)
+        key = self._key_for_this_tenant(request, *args, **kwargs)
         self.organisation = key.organisation
         self.actor = Actor.scim_key(key.prefix)
+        limits.check_organisation(self.organisation)  # one cache round trip, no SQL
+        if not key.organisation.scim_enabled:
+            raise ScimError(403, SCIM_DISABLED)
+        keys.note_use(key)
         if _content_length(request) > MAX_BODY_BYTES:
             raise ScimError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
         # Bodies are checked as they are parsed (scim.rendering); the query string gets the
         # same check here, since Django decodes "%00" in it to a NUL.
         refuse_unstorable(dict(request.query_params))
+
+    def _key_for_this_tenant(self, request: Request, *args: Any, **kwargs: Any) -> ScimKey:
+        """The request's key, valid for the organisation of the Tenant URL. Any other request (no
+        key, a wrong, revoked or expired key, another organisation's key) counts against its
+        client address's limit: 429 when over it, else 401."""
+        try:
+            super().initial(request, *args, **kwargs)  # authenticates: a bad key stops here
+            key = request.auth
+            assert isinstance(key, ScimKey)  # ScimKeyAuthentication put it there
+            # A valid key of another organisation gets exactly the answer a wrong key gets.
+            if key.organisation.public_id != kwargs.get("organisation_id"):
+                raise AuthenticationFailed(BAD_KEY)
+        except AuthenticationFailed:
+            limits.check_unauthenticated(request)
+            raise
+        return key
 
     def body(self, request: Request) -> dict[str, Any]:
         data = request.data
@@ -119,18 +132,21 @@ class ScimView(APIView):
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
+        organisation = getattr(self, "organisation", None)
+        if organisation is None and response.status_code != 401:
+            return response  # no valid key, and over its address's limit: not even counted
         try:
             with transaction.atomic():  # a failed insert must not break an outer transaction
                 _without_waiting_for_disk()
-                self._log(request, response, kwargs.get("organisation_id", ""))
+                if organisation is not None:
+                    self._log(request, response, organisation)
+                else:
+                    _count_refusal(kwargs.get("organisation_id", ""))
         except Exception:  # the log must never turn a good answer into an error
             logger.exception("Could not record a SCIM request")
         return response
 
-    def _log(self, request: Request, response: Response, organisation_id: str) -> None:
-        organisation = getattr(self, "organisation", None) or _organisation(organisation_id)
-        if organisation is None:
-            return
+    def _log(self, request: Request, response: Response, organisation: Organisation) -> None:
         target = getattr(self, "target", activity.Target(resource_type=self.resource_type))
         client = activity.client_name(request.META.get("HTTP_USER_AGENT", ""))
         explanation = ""
@@ -194,10 +210,15 @@ def _etags(header: str) -> set[str]:
     return {tag.strip() for tag in header.split(",") if tag.strip()}
 
 
-def _organisation(public_id: str) -> Organisation | None:
+def _count_refusal(public_id: str) -> None:
+    """A request without a valid key for this Tenant URL: nothing it sent (path, body, headers,
+    not even the key's prefix) is stored, only counted for the organisation the URL names, if
+    there is one (DESIGN §5), for the Activity tab."""
     if len(public_id) != PUBLIC_ID_LENGTH:
-        return None
-    return Organisation.objects.filter(public_id=public_id).first()
+        return
+    organisation_id = Organisation.objects.filter(public_id=public_id).values_list("pk").first()
+    if organisation_id is not None:
+        activity.count_refused(organisation_id[0])
 
 
 def _parsed_body(request: Request) -> Any:

@@ -16,6 +16,10 @@ class ScimKey(models.Model):
     prefix that finds the row and identifies the key on the settings page. A cheap hash on
     purpose: the key is 256 random bits, so a slow password hasher would add nothing but cost,
     and Entra sends 25 requests per second (DESIGN §5).
+
+    An organisation has at most two keys that work: its current key and, for a while after
+    Generate Key, the previous one (``retires_at`` set), so that provisioning goes on while the
+    admin pastes the new key into the identity provider (``scim.keys.rotate``).
     """
 
     organisation = models.ForeignKey(
@@ -29,14 +33,27 @@ class ScimKey(models.Model):
     )
     # Written at most once a minute, so that verification stays a read.
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # Set on the previous key when a new one is generated: it works until the new key is first
+    # used (then it is revoked) or until this moment, whichever comes first.
+    retires_at = models.DateTimeField(null=True, blank=True)
+    # On a key made by rotation, the key it replaces: its first use revokes that one. Read with
+    # the key itself, so that a key that replaced none costs nothing more on first use.
+    replaces = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation"],
-                condition=Q(revoked_at__isnull=True),
-                name="scim_key_one_active_per_organisation",
+                condition=Q(revoked_at__isnull=True, retires_at__isnull=True),
+                name="scim_key_one_current_per_organisation",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=Q(revoked_at__isnull=True, retires_at__isnull=False),
+                name="scim_key_one_previous_per_organisation",
             ),
         ]
 
@@ -46,6 +63,11 @@ class ScimKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def is_previous(self) -> bool:
+        """The key a newer one replaces, in its overlap (or past it, if not revoked yet)."""
+        return self.revoked_at is None and self.retires_at is not None
 
 
 class Outcome(models.TextChoices):
@@ -88,3 +110,26 @@ class ScimRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} {self.status}"
+
+
+class RefusedRequestCount(models.Model):
+    """How many SCIM requests to an organisation's Tenant URL were refused in one hour for want
+    of a valid key. Only the count: nothing such a request sends is stored (DESIGN §5), and one
+    row per organisation and hour, however many requests arrive (``scim.activity``)."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="scim_refused_request_counts"
+    )
+    hour = models.DateTimeField()  # the start of the hour, UTC
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "hour"], name="scim_refused_one_row_per_hour"
+            ),
+        ]
+        indexes = [models.Index(fields=["hour"], name="scim_refused_hour_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.count} refused at {self.hour:%Y-%m-%d %H}:00 ({self.organisation_id})"

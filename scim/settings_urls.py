@@ -22,4 +22,5 @@ urlpatterns = [
     path(PROVIDER + "scim/enabled/", views.scim_enabled, name="scim-enabled"),
     path(PROVIDER + "scim/key/", views.key_generate, name="key-generate"),
     path(PROVIDER + "scim/key/revoke/", views.key_revoke, name="key-revoke"),
+    path(PROVIDER + "scim/key/previous/stop/", views.key_stop_previous, name="key-stop-previous"),
 ]

@@ -4,12 +4,15 @@ that the Activity tab (``sso.settings_views.activity``) shows.
 Every view takes the organisation from the signed-in primary admin (``primary_admin_required``),
 never from the URL. A new Secret Key is rendered once, in the response to the POST that made it;
 it is never put in the session, a message or the database (only its keyed hash is stored).
-Changes that stop provisioning (turning SCIM off, replacing or revoking the key) ask for
-confirmation on a page of their own, so they work without JavaScript.
+Generate Key rotates: the key in use keeps working until the identity provider first uses the
+new one, or for SCIM_KEY_OVERLAP_HOURS at most (``scim.keys.rotate``). Changes that stop
+provisioning or a key (turning SCIM off, generating while a key exists, stopping the old key,
+revoking) ask for confirmation on a page of their own, so they work without JavaScript.
 """
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import unquote
 
 from django.conf import settings
@@ -18,19 +21,22 @@ from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services
 from accounts.access import primary_admin_required
 from accounts.audit import Actor
-from accounts.models import Organisation
-from scim import keys
+from accounts.models import Organisation, Role, User
+from scim import activity, keys
 from scim.models import Outcome, ScimKey, ScimRequest
 from scim.tenant import tenant_url
 from sso.pages import Confirmation, confirm, provider_named, signed_in_admin, tab_context
 
 ACTIVITY_PAGE_SIZE = 50
+# The deactivated primary admins the SCIM tab names, at most.
+MAX_LISTED_ADMINS = 10
 OUTCOME_FILTERS = [("", "All"), (Outcome.SUCCEEDED, "Succeeded"), (Outcome.FAILED, "Failed")]
 
 
@@ -39,6 +45,17 @@ class ActivityRow:
     entry: ScimRequest
     path: str  # relative to the Tenant URL
     summary: str  # pretty JSON of what was sent; "" when nothing was
+
+
+@dataclass(frozen=True)
+class PrimaryAdminNotice:
+    """The signed-in admin is the organisation's only active primary admin. SCIM may deactivate
+    them like anyone else (the identity provider knows who left), and then the organisation has
+    no active primary admin at all: only support staff can promote someone. (The tab cannot be
+    shown to nobody, so this is said while it can still be acted on.)"""
+
+    inactive: list[User]  # the other primary admins, all deactivated or deleted (a few)
+    more: bool  # there are more of them than are listed
 
 
 # --- the views ----------------------------------------------------------------------------------
@@ -78,31 +95,60 @@ def scim_enabled(request: HttpRequest, provider: str, organisation: Organisation
 @never_cache
 @primary_admin_required
 def key_generate(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
-    """Generate Key: the answer is the only page that ever shows the new key."""
-    current = _active_key(organisation)
+    """Generate Key: the answer is the only page that ever shows the new key. With a key in
+    place, the admin is told first which key goes on working and until when."""
+    current, previous = keys.live_keys(organisation)
     if current is not None and not _confirmed(request):
+        plan = keys.plan_rotation(current, previous)
         return confirm(
-            request, organisation, provider, "scim", _replace_confirmation(provider, current)
+            request, organisation, provider, "scim", _generate_confirmation(provider, plan)
         )
     admin = signed_in_admin(request)
-    issued = keys.issue(organisation=organisation, actor=Actor.admin(admin), created_by=admin)
+    issued = keys.rotate(organisation=organisation, actor=Actor.admin(admin), created_by=admin)
     return _render_scim_tab(request, organisation, provider, new_key=issued.secret)
 
 
 @require_POST
 @never_cache
 @primary_admin_required
+def key_stop_previous(
+    request: HttpRequest, provider: str, organisation: Organisation
+) -> HttpResponse:
+    """Stop the old key now: for a leaked key, before the overlap would end it."""
+    current, previous = keys.live_keys(organisation)
+    if previous is None:
+        messages.info(request, "There is no old key that still works.")
+        return redirect("scim_settings:scim", provider=provider)
+    if not _confirmed(request):
+        confirmation = _stop_previous_confirmation(provider, previous, current)
+        return confirm(request, organisation, provider, "scim", confirmation)
+    stopped = keys.stop_previous(
+        organisation=organisation, actor=Actor.admin(signed_in_admin(request))
+    )
+    if stopped:
+        messages.success(request, f"The old key {stopped}… is stopped and no longer works.")
+    return redirect("scim_settings:scim", provider=provider)
+
+
+@require_POST
+@never_cache
+@primary_admin_required
 def key_revoke(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
-    current = _active_key(organisation)
-    if current is None:
+    """Revoke key: every key of the organisation stops, the old one in its overlap too."""
+    working = [key for key in keys.live_keys(organisation) if key is not None]
+    if not working:
         messages.info(request, "There is no key to revoke.")
         return redirect("scim_settings:scim", provider=provider)
     if not _confirmed(request):
         return confirm(
-            request, organisation, provider, "scim", _revoke_confirmation(provider, current)
+            request, organisation, provider, "scim", _revoke_confirmation(provider, working)
         )
-    keys.revoke(organisation=organisation, actor=Actor.admin(signed_in_admin(request)))
-    messages.success(request, f"Key {current.prefix}… is revoked and no longer works.")
+    revoked = keys.revoke(organisation=organisation, actor=Actor.admin(signed_in_admin(request)))
+    if len(revoked) == 1:
+        messages.success(request, f"Key {revoked[0]}… is revoked and no longer works.")
+    elif revoked:
+        listed = ", ".join(f"{prefix}…" for prefix in revoked)
+        messages.success(request, f"Keys {listed} are revoked and no longer work.")
     return redirect("scim_settings:scim", provider=provider)
 
 
@@ -125,6 +171,7 @@ def request_log(request: HttpRequest, organisation: Organisation) -> dict[str, o
         "outcome": outcome,
         "outcome_filters": OUTCOME_FILTERS,
         "retention_days": settings.SCIM_REQUEST_RETENTION_DAYS,
+        "refused": activity.refused_summary(organisation),
     }
 
 
@@ -134,21 +181,32 @@ def request_log(request: HttpRequest, organisation: Organisation) -> dict[str, o
 def _render_scim_tab(
     request: HttpRequest, organisation: Organisation, provider: str, *, new_key: str = ""
 ) -> HttpResponse:
+    current, previous = keys.live_keys(organisation)
     context = {
-        "key": _active_key(organisation),
+        "key": current,
+        "previous_key": previous,
         "new_key": new_key,
         "tenant_url": tenant_url(organisation),
+        "primary_admin_notice": _primary_admin_notice(organisation, signed_in_admin(request)),
     }
     return render(
         request, "scim/scim_tab.html", tab_context(organisation, provider, "scim", context)
     )
 
 
-def _active_key(organisation: Organisation) -> ScimKey | None:
-    return (
-        ScimKey.objects.select_related("created_by")
-        .filter(organisation=organisation, revoked_at__isnull=True)
-        .first()
+def _primary_admin_notice(organisation: Organisation, admin: User) -> PrimaryAdminNotice | None:
+    """Whether ``admin`` is the only active primary admin: one query for the others, active
+    ones first (a deleted person is never active)."""
+    others = list(
+        User.objects.for_organisation(organisation)
+        .filter(role=Role.PRIMARY_ADMIN)
+        .exclude(pk=admin.pk)
+        .order_by("-is_active", "username")[: MAX_LISTED_ADMINS + 1]
+    )
+    if not admin.is_active or (others and others[0].is_active):
+        return None
+    return PrimaryAdminNotice(
+        inactive=others[:MAX_LISTED_ADMINS], more=len(others) > MAX_LISTED_ADMINS
     )
 
 
@@ -192,32 +250,71 @@ def _disable_confirmation(provider: str) -> Confirmation:
     )
 
 
-def _replace_confirmation(provider: str, current: ScimKey) -> Confirmation:
+def _generate_confirmation(provider: str, plan: keys.RotationPlan) -> Confirmation:
     name = provider_named(provider).name
+    paragraphs = []
+    if plan.keep is not None:
+        paragraphs.append(
+            f"Key {plan.keep.prefix}… keeps working until {name} first uses the new key, or "
+            f"until {_moment(plan.keep_until)} at the latest "
+            f"({settings.SCIM_KEY_OVERLAP_HOURS} hours), so provisioning goes on while you "
+            f"paste the new key into {name}."
+        )
+    if plan.drop is not None:
+        why = " (it was never used)" if plan.drop.last_used_at is None else ""
+        paragraphs.append(f"Key {plan.drop.prefix}…{why} stops working at once.")
+    paragraphs.append(
+        "The new key is shown once, on the next page. Have the provisioning settings in "
+        f"{name} open, ready to paste it. If the old key leaked, stop it on the next page as "
+        "soon as the new key is in place."
+    )
     return Confirmation(
-        title="Replace the Secret Key?",
-        paragraphs=[
-            f"The current key {current.prefix}… stops working as soon as the new one is "
-            f"generated: {name} cannot provision until you paste the new key into it.",
-            "The new key is shown once, on the next page. Have the provisioning settings in "
-            f"{name} open, ready to paste it.",
-        ],
+        title="Generate a new Secret Key?",
+        paragraphs=paragraphs,
         button="Generate a new key",
         action=reverse("scim_settings:key-generate", kwargs={"provider": provider}),
         cancel_url=reverse("scim_settings:scim", kwargs={"provider": provider}),
     )
 
 
-def _revoke_confirmation(provider: str, current: ScimKey) -> Confirmation:
+def _stop_previous_confirmation(
+    provider: str, previous: ScimKey, current: ScimKey | None
+) -> Confirmation:
     name = provider_named(provider).name
+    new = f" {current.prefix}…" if current is not None else ""
+    return Confirmation(
+        title="Stop the old key now?",
+        paragraphs=[
+            f"The old key {previous.prefix}… stops working at once, before its overlap ends: "
+            f"requests {name} still sends with it are refused from now on.",
+            f"Do this if the old key leaked, once the new key{new} is in {name}'s "
+            "provisioning settings. Nothing already provisioned is lost.",
+        ],
+        button="Stop the old key now",
+        action=reverse("scim_settings:key-stop-previous", kwargs={"provider": provider}),
+        cancel_url=reverse("scim_settings:scim", kwargs={"provider": provider}),
+    )
+
+
+def _revoke_confirmation(provider: str, working: list[ScimKey]) -> Confirmation:
+    name = provider_named(provider).name
+    if len(working) == 1:
+        stopping = f"Key {working[0].prefix}… stops"
+    else:
+        stopping = "Both keys, " + " and ".join(f"{key.prefix}…" for key in working) + ", stop"
     return Confirmation(
         title="Revoke the Secret Key?",
         paragraphs=[
-            f"Key {current.prefix}… stops working at once: {name} cannot provision until you "
-            "generate a new key and paste it into it.",
+            f"{stopping} working at once: {name} cannot provision until you generate a new "
+            "key and paste it into it.",
             "Nothing already provisioned is lost.",
         ],
         button="Revoke key",
         action=reverse("scim_settings:key-revoke", kwargs={"provider": provider}),
         cancel_url=reverse("scim_settings:scim", kwargs={"provider": provider}),
     )
+
+
+def _moment(value: datetime) -> str:
+    """A moment as the tab shows times ("6 Dec 2026, 14:00 UTC"), in the site's time zone."""
+    return dateformat.format(timezone.localtime(value), "j M Y, H:i T")

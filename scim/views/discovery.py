@@ -121,6 +121,8 @@ def limits(request: HttpRequest) -> HttpResponse:
             "max_depth": rendering.MAX_DEPTH,
             "max_filter_length": filters.MAX_FILTER_LENGTH,
             "max_results": MAX_COUNT,
+            "rate_limit": settings.SCIM_RATE_LIMIT_PER_MINUTE,
+            "unauthenticated_rate_limit": settings.SCIM_UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE,
         },
     )
 

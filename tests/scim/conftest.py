@@ -1,10 +1,13 @@
 """A SCIM client for the tests: speaks to the API as Okta and Entra do, with a real key."""
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client
 
 from accounts import services
@@ -70,6 +73,25 @@ def scim_client_for(organisation: Organisation, user_agent: str = OKTA_AGENT) ->
     )
     issued = keys.issue(organisation=organisation, actor=factories.SYSTEM, created_by=None)
     return ScimClient(Client(), organisation, issued.secret, user_agent)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(settings):
+    """Every test starts with no SCIM request counted: the test client's requests all come from
+    one address, and the unauthenticated limit would otherwise carry over from test to test.
+    The process's memory cache (the default, and CI's) is cleared; a shared cache (CACHE_URL in
+    a developer's .env) gets a key prefix of the test's own instead, since clearing it would
+    wipe more than the tests' counters."""
+    if isinstance(caches["default"], LocMemCache):
+        cache.clear()
+        yield
+        cache.clear()
+    else:
+        settings.CACHES = {
+            name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+            for name, config in settings.CACHES.items()
+        }
+        yield
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import ActorKind, AuditEvent
 from scim import keys
-from scim.models import Outcome, ScimKey, ScimRequest
+from scim.models import Outcome, RefusedRequestCount, ScimKey, ScimRequest
 from tests import factories
 from tests.manage import manage, migrated_database
 
@@ -107,6 +107,59 @@ def test_scim_key_revoke_without_a_key_says_there_was_none(org):
     assert not AuditEvent.objects.filter(action="scim.key_revoke").exists()
 
 
+def test_scim_key_rotate_keeps_the_old_key_working_until_the_new_one_is_used(org, settings):
+    settings.SCIM_KEY_OVERLAP_HOURS = 24
+    old = key_from(run("scim_key", "acme")[0])
+
+    out, _ = run("scim_key", "acme", "--rotate")
+
+    new = key_from(out)
+    assert out == f"tenant_url={settings.PUBLIC_BASE_URL}/scim/v2/{org.public_id}\nkey={new}\n"
+    assert keys.verify(old) is not None
+    record = keys.verify(new)
+    assert record is not None
+    old_record = ScimKey.objects.get(prefix=old[:8])
+    assert old_record.retires_at is not None
+    assert timedelta(hours=23) < old_record.retires_at - timezone.now() <= timedelta(hours=24)
+    events = AuditEvent.objects.filter(actor_label=COMMAND_ACTOR, action="scim.key_retire")
+    assert [event.changes["prefix"] for event in events] == [old[:8]]
+
+    keys.note_use(record)  # the identity provider's first request with the new key
+
+    assert keys.verify(old) is None
+    assert keys.verify(new) is not None
+
+
+def test_scim_key_revoke_stops_both_keys_of_a_rotation(org):
+    old = key_from(run("scim_key", "acme")[0])
+    new = key_from(run("scim_key", "acme", "--rotate")[0])
+
+    out, _ = run("scim_key", "acme", "--revoke")
+
+    assert out.startswith("Revoked the SCIM key ")
+    assert old[:8] in out and new[:8] in out
+    assert keys.verify(old) is None
+    assert keys.verify(new) is None
+
+
+def test_plain_scim_key_after_a_rotation_stops_both_old_keys_at_once(org):
+    first = key_from(run("scim_key", "acme")[0])
+    second = key_from(run("scim_key", "acme", "--rotate")[0])
+
+    third = key_from(run("scim_key", "acme")[0])
+
+    assert keys.verify(first) is None
+    assert keys.verify(second) is None
+    assert keys.verify(third) is not None
+
+
+def test_scim_key_takes_rotate_or_revoke_not_both(org):
+    with pytest.raises(CommandError, match="not allowed with argument"):
+        run("scim_key", "acme", "--rotate", "--revoke")
+
+    assert not ScimKey.objects.exists()
+
+
 def test_scim_key_for_an_unknown_slug_is_a_clear_error(org):
     with pytest.raises(CommandError, match=r"There is no organisation with the slug 'nope'\."):
         run("scim_key", "nope")
@@ -150,6 +203,18 @@ def test_prune_deletes_only_requests_older_than_the_retention_period(org, other_
     assert out == "Deleted 2 SCIM request log entries older than 30 days.\n"
     assert set(ScimRequest.objects.all()) == set(kept)
     assert not ScimRequest.objects.filter(pk__in=[row.pk for row in old]).exists()
+
+
+def test_prune_deletes_old_counts_of_refused_requests_too(org, settings):
+    settings.SCIM_REQUEST_RETENTION_DAYS = 30
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    RefusedRequestCount.objects.create(organisation=org, hour=hour - timedelta(days=31), count=7)
+    kept = RefusedRequestCount.objects.create(organisation=org, hour=hour, count=2)
+
+    out, _ = run("prune_scim_requests")
+
+    assert out == "Deleted 0 SCIM request log entries older than 30 days.\n"
+    assert list(RefusedRequestCount.objects.all()) == [kept]
 
 
 def test_prune_takes_its_default_from_the_setting(org, settings):

@@ -10,7 +10,7 @@ from accounts.models import Team, User
 from scim import keys
 from scim.groups import MAX_MEMBERS_PER_REQUEST
 from scim.handlers import exception_handler
-from scim.models import ScimKey, ScimRequest
+from scim.models import RefusedRequestCount, ScimKey, ScimRequest
 from tests import factories
 from tests.scim.conftest import assert_scim_error
 
@@ -218,11 +218,11 @@ def test_a_failure_is_explained_in_plain_words(scim, learner):
     assert "already exists" in entry.explanation
 
 
-def test_a_wrong_key_is_logged_for_the_organisation_of_the_url(scim, org):
+def test_a_wrong_key_is_only_counted_for_the_organisation_of_the_url(scim, org):
+    # Nothing such a request sends is stored (DESIGN §5): tests/scim/test_rate_limits.py.
     scim.get("Users", authorization="Bearer wrong")
-    entry = ScimRequest.objects.get(organisation=org)
-    assert entry.status == 401 and entry.key_prefix == ""
-    assert "refused" in entry.explanation
+    assert not ScimRequest.objects.exists()
+    assert RefusedRequestCount.objects.get(organisation=org).count == 1
 
 
 def test_attributes_we_do_not_store_are_noted_on_success(entra):

@@ -33,7 +33,7 @@ def scim_world(org, other_org, primary_admin):
     keys.issue(organisation=org, actor=SYSTEM, created_by=primary_admin)
     acme = keys.issue(organisation=org, actor=SYSTEM, created_by=primary_admin)
     globex = keys.issue(organisation=other_org, actor=SYSTEM, created_by=None)
-    keys.verify(globex.secret)  # sets last_used_at
+    keys.note_use(globex.record)  # sets last_used_at
     requests = [
         ScimRequest.objects.create(
             organisation=org,

@@ -18,6 +18,7 @@ from accounts.models import ActorKind, AuditEvent, Organisation, Role
 from scim import keys
 from scim.models import Outcome, ScimKey, ScimRequest
 from tests import factories
+from tests.scim.conftest import scim_client_for
 
 SYSTEM = factories.SYSTEM
 SCIM_PROVIDERS = ["okta", "entra"]
@@ -286,10 +287,13 @@ def test_later_visits_show_the_prefix_creator_and_never_used_but_not_the_key(adm
     assertContains(response, ">Revoke key</button>")
 
 
-def test_the_last_use_of_the_key_is_shown(admin_client):
+def test_the_last_use_of_the_key_is_shown(admin_client, org):
+    admin_client.post(url("scim-enabled"), {"scim_enabled": "on"})
     key = generate_key(admin_client)
-    record = keys.verify(key)
-    assert record is not None and record.last_used_at is not None
+    users = f"/scim/v2/{org.public_id}/Users"
+    assert Client().get(users, headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    record = ScimKey.objects.get(prefix=key[:8])
+    assert record.last_used_at is not None
 
     response = admin_client.get(url("scim"))
 
@@ -311,24 +315,34 @@ def test_a_key_while_scim_is_off_is_flagged_as_refused(admin_client):
     assertContains(admin_client.get(url("scim")), "SCIM is off, so Okta")
 
 
-def test_generating_again_asks_first_then_the_old_key_stops_working(admin_client, org):
+def test_generating_again_asks_first_and_the_old_key_keeps_working_for_the_overlap(
+    admin_client, org, settings
+):
+    # What happens next (the old key stops at the new key's first use, or when the overlap
+    # ends) is in tests/scim/test_key_rotation.py.
+    settings.SCIM_KEY_OVERLAP_HOURS = 24
     old = generate_key(admin_client)
 
     asked = admin_client.post(url("key-generate"))
 
     assert asked.status_code == 200
     assertTemplateUsed(asked, "settings/confirm.html")
-    assertContains(asked, f"The current key {old[:8]}… stops working")
+    assertContains(asked, "Generate a new Secret Key?")
+    assertContains(asked, f"Key {old[:8]}… keeps working until Okta first uses the new key")
+    assertContains(asked, "at the latest (24 hours)")
     assertNotContains(asked, 'id="secret-key"')
     assert ScimKey.objects.filter(organisation=org).count() == 1
     assert keys.verify(old) is not None
 
-    new = shown_key(admin_client.post(url("key-generate"), {"confirm": "yes"}))
+    answer = admin_client.post(url("key-generate"), {"confirm": "yes"})
+    new = shown_key(answer)
 
     assert new != old
-    assert keys.verify(old) is None
+    assert keys.verify(old) is not None
     assert keys.verify(new) is not None
-    assert ScimKey.objects.filter(organisation=org, revoked_at__isnull=True).count() == 1
+    assertContains(answer, "<h3>Old key, still working</h3>")
+    assertContains(answer, ">Stop the old key now</button>")
+    assertContains(answer, ">Revoke both keys</button>")
 
 
 def test_revoking_asks_first_then_the_key_stops_working(admin_client, org, primary_admin):
@@ -356,12 +370,16 @@ def test_revoking_without_a_key_says_there_is_none(admin_client):
     assert not AuditEvent.objects.filter(action="scim.key_revoke").exists()
 
 
-@pytest.mark.parametrize("name", ["scim-enabled", "key-generate", "key-revoke"])
+@pytest.mark.parametrize(
+    "name", ["scim-enabled", "key-generate", "key-revoke", "key-stop-previous"]
+)
 def test_forms_refuse_get(admin_client, name):
     assert admin_client.get(url(name)).status_code == 405
 
 
-@pytest.mark.parametrize("name", ["scim-enabled", "key-generate", "key-revoke"])
+@pytest.mark.parametrize(
+    "name", ["scim-enabled", "key-generate", "key-revoke", "key-stop-previous"]
+)
 def test_every_form_needs_the_csrf_token(org, primary_admin, name):
     keys.issue(organisation=org, actor=SYSTEM, created_by=None)
     browser = Client(enforce_csrf_checks=True)
@@ -392,10 +410,58 @@ def test_the_forms_work_with_the_token_the_page_gives(org, primary_admin):
     assert org.scim_enabled
 
 
+# --- the notice for the last active primary admin --------------------------------------------
+
+PRIMARY_ADMIN_NOTICE = 'id="primary-admin-notice"'
+
+
+def test_the_only_primary_admin_is_told_scim_could_leave_the_organisation_without_one(
+    admin_client,
+):
+    response = admin_client.get(url("scim"))
+
+    assertContains(response, "You are the only active primary admin of Organisation")
+    assertContains(response, "has no active primary admin and nobody can open these settings")
+    assertContains(response, "auzlearn support staff can then promote someone to primary admin")
+    assertNotContains(response, "Deactivated primary admins")
+
+
+def test_no_notice_while_another_primary_admin_is_active(admin_client, org, other_org):
+    factories.user(org, "second@acme.test", role=Role.PRIMARY_ADMIN)
+
+    assertNotContains(admin_client.get(url("scim")), PRIMARY_ADMIN_NOTICE)
+
+
+def test_the_notice_names_the_primary_admins_scim_deactivated(admin_client, org, other_org):
+    okta = scim_client_for(org)
+    boss = factories.user(
+        org, "bea@acme.test", role=Role.PRIMARY_ADMIN, given_name="Bea", family_name="Boss"
+    )
+    gone = factories.user(org, "gus@acme.test", role=Role.PRIMARY_ADMIN)
+    factories.user(other_org, "admin@globex.test", role=Role.PRIMARY_ADMIN)  # not acme's
+    factories.user(org, "ann@acme.test", role=Role.ADMIN)  # not a primary admin
+    assert PRIMARY_ADMIN_NOTICE not in admin_client.get(url("scim")).content.decode()
+
+    deactivate = {"Operations": [{"op": "replace", "value": {"active": False}}]}
+    assert okta.patch(f"Users/{boss.public_id}", deactivate).status_code == 200
+    assert okta.delete(f"Users/{gone.public_id}").status_code == 204
+
+    response = admin_client.get(url("scim"))
+
+    assertContains(response, "You are the only active primary admin")
+    assertContains(
+        response,
+        "Deactivated primary admins: Bea Boss (bea@acme.test), gus@acme.test "
+        "(gus@acme.test, deleted).",
+    )
+    assertNotContains(response, "admin@globex.test")
+    assertNotContains(response, "ann@acme.test")
+
+
 # --- who may open the tabs -------------------------------------------------------------------
 
 PAGES = ["provider", "scim", "activity"]
-FORMS = ["scim-enabled", "key-generate", "key-revoke"]
+FORMS = ["scim-enabled", "key-generate", "key-revoke", "key-stop-previous"]
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.MANAGER, Role.LEARNER])
