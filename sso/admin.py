@@ -1,5 +1,5 @@
 """The Django admin for support staff: SAML connections and the sign-in attempts, to inspect and
-repair an organisation's single sign-on.
+repair an organisation's single sign-on, and the organisations' sign-in domains.
 
 A connection's metadata and certificates are read-only here: they change only by uploading
 metadata on the SAML tab (or ``manage.py saml_configure`` / ``refresh_saml_metadata``), which
@@ -7,6 +7,11 @@ parse and check it. Support can flip a connection's switches, through
 ``sso.services.connection_switches`` as everywhere, so the audit log names them. Connections are
 created by opening the provider's settings and are never deleted (sign-in attempts refer to
 them). Sign-in attempts are read-only for everyone.
+
+Sign-in domains can be added, verified and removed here, through ``sso.services`` as on the SAML
+tab. Support may verify a domain without its DNS record ("Mark as verified") once they have
+checked by other means that it belongs to the organisation, e.g. for a customer who cannot
+publish TXT records; the audit log names who did it and how.
 """
 
 from __future__ import annotations
@@ -16,8 +21,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from django import forms
-from django.contrib import admin
-from django.db.models import Model
+from django.contrib import admin, messages
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -25,7 +30,9 @@ from django.utils.safestring import SafeString
 from accounts.audit import Actor
 from accounts.models import User
 from sso import services
-from sso.models import SamlConnection, SignInAttempt
+from sso.dns_lookup import Lookup
+from sso.domains import DomainInvalid, normalise_domain, record_name, record_value
+from sso.models import DomainVerification, SamlConnection, SignInAttempt, SsoDomain
 
 _M = TypeVar("_M", bound=Model)
 
@@ -208,3 +215,148 @@ class SignInAttemptAdmin(admin.ModelAdmin[SignInAttempt]):
     @admin.display(description="Attributes received")
     def attributes_json(self, attempt: SignInAttempt) -> SafeString:
         return _pretty_json(attempt.attributes)
+
+
+# --- sign-in domains ----------------------------------------------------------------------------
+
+
+class SsoDomainForm(forms.ModelForm[SsoDomain]):
+    """Adding a domain: the same checks and words as ``services.domain_add``, as form errors."""
+
+    class Meta:
+        model = SsoDomain
+        fields = ["organisation", "domain"]
+
+    def clean_domain(self) -> str:
+        # Normalised before the model's own validation, which checks the lowercase constraint.
+        try:
+            return normalise_domain(self.cleaned_data["domain"])
+        except DomainInvalid as invalid:
+            raise forms.ValidationError(invalid.message) from None
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned_data = super().clean()
+        organisation, name = self.cleaned_data.get("organisation"), self.cleaned_data.get("domain")
+        if (
+            organisation is not None
+            and name is not None
+            and services.domain_verified_elsewhere(organisation, name)
+        ):
+            self.add_error("domain", services.DOMAIN_TAKEN)
+        return cleaned_data
+
+
+@admin.register(SsoDomain)
+class SsoDomainAdmin(admin.ModelAdmin[SsoDomain]):
+    form = SsoDomainForm
+    list_display = [
+        "domain",
+        "organisation",
+        "verified",
+        "verified_by",
+        "verified_at",
+        "created_at",
+    ]
+    list_select_related = ["organisation"]
+    list_filter = ["verified_by", "organisation"]
+    search_fields = ["domain", "organisation__slug", "organisation__name"]
+    ordering = ["domain", "organisation__name"]
+    actions = ["mark_verified", "check_dns"]
+
+    def get_fields(self, request: HttpRequest, obj: SsoDomain | None = None) -> Any:
+        if obj is None:
+            return ["organisation", "domain"]
+        return [
+            "organisation",
+            "domain",
+            "verified_by",
+            "verified_at",
+            "txt_record_name",
+            "txt_record_value",
+            "created_at",
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: SsoDomain | None = None) -> Any:
+        # Once added, a domain changes only by the actions (and removal), which are audited.
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def save_model(
+        self, request: HttpRequest, obj: SsoDomain, form: forms.BaseForm, change: bool
+    ) -> None:
+        if change:
+            return  # nothing is editable
+        try:
+            added = services.domain_add(
+                organisation=form.cleaned_data["organisation"],
+                actor=_support(request),
+                domain=form.cleaned_data["domain"],
+            )
+        except services.DomainRefused as refused:  # only when someone else was quicker
+            self.message_user(request, refused.message, messages.ERROR)
+            return
+        obj.pk, obj.domain = added.pk, added.domain
+
+    def delete_model(self, request: HttpRequest, obj: SsoDomain) -> None:
+        services.domain_remove(domain=obj, actor=_support(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SsoDomain]) -> None:
+        for domain in queryset.select_related("organisation"):
+            services.domain_remove(domain=domain, actor=_support(request))
+
+    @admin.display(description="Verified", boolean=True)
+    def verified(self, domain: SsoDomain) -> bool:
+        return domain.is_verified
+
+    @admin.display(description="TXT record name")
+    def txt_record_name(self, domain: SsoDomain) -> str:
+        return record_name(domain.domain)
+
+    @admin.display(description="TXT record value")
+    def txt_record_value(self, domain: SsoDomain) -> str:
+        return record_value(domain.verification_token)
+
+    @admin.action(description="Mark as verified (support checked that it is theirs)")
+    def mark_verified(self, request: HttpRequest, queryset: QuerySet[SsoDomain]) -> None:
+        for domain in queryset.select_related("organisation"):
+            try:
+                services.domain_verify(
+                    domain=domain, actor=_support(request), method=DomainVerification.SUPPORT
+                )
+            except services.DomainRefused as refused:
+                self.message_user(
+                    request, f"Not verified {domain}: {refused.message}", messages.ERROR
+                )
+            else:
+                self.message_user(request, f"Verified {domain}.", messages.SUCCESS)
+
+    @admin.action(description="Check the DNS record now")
+    def check_dns(self, request: HttpRequest, queryset: QuerySet[SsoDomain]) -> None:
+        for domain in queryset.select_related("organisation"):
+            try:
+                found = services.domain_verify_by_dns(domain=domain, actor=_support(request))
+            except services.DomainRefused as refused:
+                self.message_user(
+                    request, f"Not verified {domain}: {refused.message}", messages.ERROR
+                )
+                continue
+            if found is Lookup.FOUND:
+                self.message_user(request, f"Verified {domain}.", messages.SUCCESS)
+            elif found is Lookup.NOT_FOUND:
+                self.message_user(
+                    request,
+                    f"Not verified {domain}: no TXT record "
+                    f"{record_value(domain.verification_token)} at {record_name(domain.domain)}.",
+                    messages.WARNING,
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"Could not check {domain}: DNS did not answer in time; try again.",
+                    messages.WARNING,
+                )
+
+
+def _support(request: HttpRequest) -> Actor:
+    user = request.user
+    assert isinstance(user, User), "the admin site lets only signed-in staff in"
+    return Actor.admin(user)

@@ -1,40 +1,36 @@
-"""Finding someone's identity provider from their work email or their organisation's name."""
+"""Finding someone's identity provider from their work email or their organisation's name
+(home realm discovery).
 
-from django.db.models import Q, Value
-from django.db.models.functions import Lower
+Nobody is looked up: an email leads by its domain alone, to the organisation that has verified
+that domain (``SsoDomain``), so the answer says nothing about whether an address has an account
+anywhere. An unknown domain and a domain claimed but not verified lead to the same nothing. An
+entry without an @ is taken as a domain when it has a dot (``acme.com``), else as an
+organisation's short name, as organisations' slugs have no dots.
+"""
 
-from accounts.models import Organisation, User
+from django.db.models import Q
+
+from sso.domains import domain_of_email
 from sso.models import SamlConnection
 
 
 def connections_for(entry: str) -> list[SamlConnection]:
-    """The enabled SAML connections that ``entry`` leads to: an email leads to the organisation
-    of the one person who has it (as userName or email) where SSO is on; anything else is taken
-    as an organisation's short name. Ambiguity leads nowhere, so an email shared across
-    organisations never sends anyone to the wrong one."""
+    """The enabled SAML connections that ``entry`` leads to, in one query."""
     entry = entry.strip()
     if not entry:
         return []
-    if "@" in entry:
-        organisations = _organisations_of_email(entry)
+    if "@" in entry or "." in entry:
+        domain = domain_of_email(entry)
+        if domain is None:
+            return []
+        leads_to = Q(
+            organisation__sso_domains__domain=domain,
+            organisation__sso_domains__verified_at__isnull=False,
+        )
     else:
-        organisations = list(Organisation.objects.filter(slug=entry.lower()))
-    if len(organisations) != 1:
-        return []
+        leads_to = Q(organisation__slug=entry.lower())
     return list(
-        SamlConnection.objects.filter(organisation=organisations[0], enabled=True)
+        SamlConnection.objects.filter(leads_to, enabled=True)
         .select_related("organisation")
         .order_by("provider")
     )
-
-
-def _organisations_of_email(email: str) -> list[Organisation]:
-    wanted = Lower(Value(email))
-    people = (
-        User.objects.get_queryset()
-        .alias(username_lower=Lower("username"), email_lower=Lower("email"))
-        .filter(Q(username_lower=wanted) | Q(email_lower=wanted))
-        .filter(organisation__saml_connections__enabled=True, deleted_at__isnull=True)
-    )
-    organisation_ids = set(people.values_list("organisation_id", flat=True)[:10])
-    return list(Organisation.objects.filter(pk__in=organisation_ids))

@@ -148,3 +148,16 @@ class SwitchesForm(forms.Form):
     allow_idp_initiated = forms.BooleanField(required=False)
     jit_provisioning = forms.BooleanField(required=False)
     sso_required = forms.BooleanField(required=False)
+
+
+class DomainForm(forms.Form):
+    """Add a sign-in domain. Checked and normalised by ``sso.services.domain_add``, whose words
+    are shown next to the field."""
+
+    domain = forms.CharField(
+        max_length=300,
+        label="Domain",
+        widget=forms.TextInput(
+            attrs={"spellcheck": "false", "autocapitalize": "none", "placeholder": "acme.com"}
+        ),
+    )

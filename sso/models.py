@@ -1,9 +1,12 @@
 """SAML connections of an organisation, sign-ins in flight, the replay store and the record of
 every sign-in attempt (DESIGN §6)."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.timezone import now
 
 from accounts.models import Organisation, User, new_public_id
@@ -120,7 +123,9 @@ class PendingSignIn(models.Model):
 
 class AcceptedAssertion(models.Model):
     """The replay store: every accepted assertion id, once, in the database so that every app
-    server sees it. Rows may be pruned once the assertion has expired."""
+    server sees it. Rows may be pruned once the assertion has expired. The identity provider's
+    LogoutRequests are kept here too, under their message ID prefixed with ``logout:`` (see
+    ``sso.logout``), so that a captured one cannot sign anybody out twice."""
 
     connection = models.ForeignKey(
         SamlConnection, on_delete=models.CASCADE, related_name="accepted_assertions"
@@ -178,3 +183,62 @@ class SignInAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} {self.name_id}"
+
+
+def new_verification_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class DomainVerification(models.TextChoices):
+    DNS = "dns", "DNS TXT record"
+    SUPPORT = "support", "Support staff"
+
+
+class SsoDomain(models.Model):
+    """An email domain an organisation signs in with: once verified, people who enter an address
+    at it on the single sign-on page are sent to the organisation's identity provider.
+
+    Stored normalised (``sso.domains.normalise_domain``: lowercase, IDNA A-labels, no trailing
+    dot). Any organisation may claim a domain, but only one may have it verified: an unverified
+    claim must not let anyone block the domain's real owner."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="sso_domains"
+    )
+    domain = models.CharField(max_length=253)
+    # Published by the organisation in DNS to prove it controls the domain; not a secret.
+    verification_token = models.CharField(
+        max_length=64, default=new_verification_token, editable=False
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.CharField(max_length=10, choices=DomainVerification.choices, blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "domain"], name="sso_domain_once_per_organisation"
+            ),
+            # One domain belongs to one organisation. Also the index of sign-in routing.
+            models.UniqueConstraint(
+                fields=["domain"],
+                condition=Q(verified_at__isnull=False),
+                name="sso_domain_verified_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(domain=Lower("domain")), name="sso_domain_lowercase"
+            ),
+            models.CheckConstraint(
+                condition=Q(verified_at__isnull=True, verified_by="")
+                | (Q(verified_at__isnull=False) & ~Q(verified_by="")),
+                name="sso_domain_verified_says_how",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None

@@ -6,14 +6,16 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from onelogin.saml2.auth import OneLogin_Saml2_Auth
 
+from sso import logout as saml_logout
 from sso import signin
 from sso.models import PendingSignIn, SamlConnection, SignInAttempt
 from sso.relay import safe_relay_state
-from sso.saml_settings import path_of, request_data, saml_settings
+from sso.saml_settings import path_of, saml_settings
 
 # The cookie binding an AuthnRequest to this browser. The session cookie is SameSite=Lax, so
 # the IdP's cross-site POST to the ACS does not carry it; this one is SameSite=None (over https)
@@ -106,26 +108,98 @@ def _answer(
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache
 def logout_view(request: HttpRequest, connection_id: str) -> HttpResponse:
-    """POST (from our pages): sign out here, then at the IdP when it has single logout.
-    GET: the IdP's LogoutRequest or LogoutResponse; either way we sign out here."""
-    connection = _connection(connection_id)
-    if request.method == "GET" and ("SAMLRequest" in request.GET or "SAMLResponse" in request.GET):
-        auth = OneLogin_Saml2_Auth(
-            request_data(path_of(connection.logout_url), get=request.GET.dict()),
-            saml_settings(connection),
-        )
-        url = auth.process_slo(delete_session_cb=lambda: logout(request))
-        logout(request)
-        return HttpResponseRedirect(url or resolve_url(settings.LOGOUT_REDIRECT_URL))
-    name_id = request.session.get("saml_name_id") if request.method == "POST" else None
+    """Signing out, which only these do (sso.logout says how each is checked):
+    - a POST from our pages, with its CSRF token: signs out here, then at the IdP when it has
+      single logout and the session began with a sign-in through this connection;
+    - the IdP's signed LogoutRequest (GET, HTTP-Redirect binding): signs out the session that
+      began with a sign-in of that NameID through this connection, and answers the IdP;
+    - the IdP's signed LogoutResponse to the LogoutRequest this browser sent.
+    A plain GET (a link, another site's image) only shows a Sign out button; a message that
+    fails a check changes nothing and is answered 400."""
+    if request.method == "POST":
+        return _sign_out(request, _connection(connection_id, configured=False))
+    if "SAMLRequest" in request.GET:
+        return _idp_logout_request(request, _connection(connection_id))
+    if "SAMLResponse" in request.GET:
+        return _idp_logout_response(request, _connection(connection_id))
+    connection = _connection(connection_id, configured=False)
+    return render(request, "sso/sign_out.html", _logout_context(connection))
+
+
+def _sign_out(request: HttpRequest, connection: SamlConnection) -> HttpResponse:
+    name_id = request.session.get("saml_name_id")
+    signed_in_through_it = request.session.get("saml_connection") == connection.public_id
     logout(request)
-    if request.method == "POST" and connection.idp_slo_url and name_id:
-        auth = OneLogin_Saml2_Auth(
-            request_data(path_of(connection.logout_url)), saml_settings(connection)
+    if not (
+        isinstance(name_id, str)
+        and name_id
+        and signed_in_through_it
+        and connection.is_configured
+        and connection.idp_slo_url
+    ):
+        return HttpResponseRedirect(resolve_url(settings.LOGOUT_REDIRECT_URL))
+    started = saml_logout.start(connection, name_id=name_id)
+    saml_logout.remember_pending(request.session, connection, started.request_id, timezone.now())
+    # A page that moves on to the IdP, not a redirect: the form that posted here may sit on any
+    # of our pages, whose Content-Security-Policy form-action lets a form's redirects lead only
+    # to us; a Refresh is a navigation of its own.
+    response = render(
+        request,
+        "sso/signing_out.html",
+        {**_logout_context(connection), "idp_logout_url": started.redirect_url},
+    )
+    response["Refresh"] = f"0; url={started.redirect_url}"
+    return response
+
+
+def _idp_logout_request(request: HttpRequest, connection: SamlConnection) -> HttpResponse:
+    try:
+        with transaction.atomic():
+            accepted = saml_logout.accept_idp_request(
+                connection, request.GET, request.META.get("QUERY_STRING", ""), now=timezone.now()
+            )
+    except saml_logout.LogoutRefused as refused:
+        return _logout_refused_page(request, connection, refused)
+    # Only the session of the person the IdP signed out: a valid request for someone else,
+    # brought to this browser, changes nothing here.
+    if saml_logout.is_session_of(request.session, connection, accepted.name_id):
+        logout(request)
+    return HttpResponseRedirect(accepted.answer_url)
+
+
+def _idp_logout_response(request: HttpRequest, connection: SamlConnection) -> HttpResponse:
+    now = timezone.now()
+    try:
+        signed_out_at_idp = saml_logout.accept_idp_response(
+            connection,
+            request.GET,
+            request.META.get("QUERY_STRING", ""),
+            pending_id=saml_logout.pending_request_id(request.session, connection, now),
+            now=now,
         )
-        return HttpResponseRedirect(auth.logout(name_id=name_id))
-    return HttpResponseRedirect(resolve_url(settings.LOGOUT_REDIRECT_URL))
+    except saml_logout.LogoutRefused as refused:
+        return _logout_refused_page(request, connection, refused)
+    logout(request)  # also forgets the pending request: the answer is used once
+    if signed_out_at_idp:
+        return HttpResponseRedirect(resolve_url(settings.LOGOUT_REDIRECT_URL))
+    return render(request, "sso/signed_out_here_only.html", _logout_context(connection))
+
+
+def _logout_context(connection: SamlConnection) -> dict[str, object]:
+    return {
+        "connection": connection,
+        "organisation": connection.organisation,
+        "provider_name": connection.get_provider_display(),
+    }
+
+
+def _logout_refused_page(
+    request: HttpRequest, connection: SamlConnection, refused: saml_logout.LogoutRefused
+) -> HttpResponse:
+    context = {**_logout_context(connection), "reason": refused.reason}
+    return render(request, "sso/logout_refused.html", context, status=400)
 
 
 def _refused_page(

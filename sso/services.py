@@ -1,20 +1,39 @@
-"""Changes to SAML connections, one function each, audited on the organisation."""
+"""Changes to SAML connections and sign-in domains, one function each, audited on the
+organisation."""
 
 from dataclasses import asdict
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import audit
 from accounts.audit import Actor
 from accounts.models import Organisation
+from sso import dns_lookup
+from sso.domains import DomainInvalid, normalise_domain, record_name, record_value
 from sso.metadata import IdpMetadata
-from sso.models import ProviderKind, SamlConnection
+from sso.models import DomainVerification, ProviderKind, SamlConnection, SsoDomain
 
 
 class ConnectionRefused(Exception):
     """A change the connection's state does not allow; the message says why."""
+
+
+class DomainRefused(Exception):
+    """A sign-in domain that cannot be added or verified; the message says why, in words for
+    the admin."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# Never which organisation: that would tell anyone who can add a domain who uses auzlearn.
+DOMAIN_TAKEN = (
+    "This domain is already verified by another organisation. If it belongs to yours, contact "
+    "support."
+)
 
 
 @transaction.atomic
@@ -135,3 +154,87 @@ def _certificate(certificate: Any) -> dict[str, str]:
 
 def _fingerprints(connection: SamlConnection) -> list[str]:
     return sorted(cert["fingerprint_sha256"] for cert in connection.certificates)
+
+
+# --- sign-in domains ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def domain_add(*, organisation: Organisation, actor: Actor, domain: str) -> SsoDomain:
+    """Claim a domain for sign-in routing; it routes nobody until it is verified."""
+    try:
+        name = normalise_domain(domain)
+    except DomainInvalid as invalid:
+        raise DomainRefused(invalid.message) from None
+    if SsoDomain.objects.filter(organisation=organisation, domain=name).exists():
+        raise DomainRefused(f"{name} is already on your list.")
+    if domain_verified_elsewhere(organisation, name):
+        raise DomainRefused(DOMAIN_TAKEN)
+    try:
+        with transaction.atomic():
+            added = SsoDomain.objects.create(organisation=organisation, domain=name)
+    except IntegrityError:  # the same admin twice at once
+        raise DomainRefused(f"{name} is already on your list.") from None
+    audit.record(
+        actor=actor, action="sso.domain_add", target=organisation, changes={"domain": name}
+    )
+    return added
+
+
+def domain_verify_by_dns(*, domain: SsoDomain, actor: Actor) -> dns_lookup.Lookup:
+    """Look for the domain's TXT record and verify the domain when it is there. Not one
+    transaction: the DNS lookup (seconds, at worst) holds no database connection busy."""
+    if domain.is_verified:
+        return dns_lookup.Lookup.FOUND
+    found = dns_lookup.txt_record_present(
+        record_name(domain.domain), record_value(domain.verification_token)
+    )
+    if found is dns_lookup.Lookup.FOUND:
+        domain_verify(domain=domain, actor=actor, method=DomainVerification.DNS)
+    return found
+
+
+@transaction.atomic
+def domain_verify(*, domain: SsoDomain, actor: Actor, method: DomainVerification) -> SsoDomain:
+    """Mark the domain verified: from now on it routes sign-ins to its organisation. Refused
+    while another organisation has it verified; the database constraint settles a race."""
+    if domain.is_verified:
+        return domain
+    if domain_verified_elsewhere(domain.organisation, domain.domain):
+        raise DomainRefused(DOMAIN_TAKEN)
+    domain.verified_at = timezone.now()
+    domain.verified_by = method
+    try:
+        with transaction.atomic():
+            domain.save(update_fields=["verified_at", "verified_by"])
+    except IntegrityError:
+        domain.verified_at, domain.verified_by = None, ""
+        raise DomainRefused(DOMAIN_TAKEN) from None
+    audit.record(
+        actor=actor,
+        action="sso.domain_verify",
+        target=domain.organisation,
+        changes={"domain": domain.domain, "method": method.value},
+    )
+    return domain
+
+
+@transaction.atomic
+def domain_remove(*, domain: SsoDomain, actor: Actor) -> None:
+    """Forget the domain: people who enter an address at it are no longer routed by it."""
+    audit.record(
+        actor=actor,
+        action="sso.domain_remove",
+        target=domain.organisation,
+        changes={"domain": domain.domain, "was_verified": domain.is_verified},
+    )
+    domain.delete()
+
+
+def domain_verified_elsewhere(organisation: Organisation, name: str) -> bool:
+    """Whether another organisation has this (normalised) domain verified."""
+    return (
+        SsoDomain.objects.filter(domain=name, verified_at__isnull=False)
+        .exclude(organisation=organisation)
+        .exists()
+    )

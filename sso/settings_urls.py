@@ -25,6 +25,17 @@ urlpatterns = [
     path(PROVIDER + "saml/metadata/", views.saml_metadata, name="saml-metadata"),
     path(PROVIDER + "saml/switches/", views.saml_switches, name="saml-switches"),
     path(PROVIDER + "saml/test/", views.saml_test, name="saml-test"),
+    path(PROVIDER + "saml/domains/", views.saml_domain_add, name="saml-domain-add"),
+    path(
+        PROVIDER + "saml/domains/<int:domain_id>/verify/",
+        views.saml_domain_verify,
+        name="saml-domain-verify",
+    ),
+    path(
+        PROVIDER + "saml/domains/<int:domain_id>/remove/",
+        views.saml_domain_remove,
+        name="saml-domain-remove",
+    ),
     # sso.saml_views sends the browser here after a Test sign-in: (provider, attempt id).
     path(PROVIDER + "saml/test/<int:attempt_id>/", views.saml_test_result, name="saml-test-result"),
     path(PROVIDER + "activity/", views.activity, name="activity"),

@@ -5,8 +5,8 @@ Every view takes the organisation from the signed-in primary admin (``primary_ad
 never from the URL, and works on that organisation's connection to the provider in the URL
 (``connection_for``). Each form has a view of its own that changes things through
 ``sso.services`` or ``accounts.services`` and sends the browser back to the tab. Changes that
-stop people signing in some way (turning SSO off, requiring SSO) ask for confirmation on a page
-of their own, so they work without JavaScript.
+stop people signing in some way (turning SSO off, requiring SSO, removing a verified sign-in
+domain) ask for confirmation on a page of their own, so they work without JavaScript.
 """
 
 import json
@@ -32,8 +32,10 @@ from accounts.models import Organisation
 from scim.settings_views import request_log
 from sso import services, signin
 from sso.attributes import ALIASES, EXPECTED
-from sso.forms import MetadataForm, SwitchesForm
-from sso.models import SamlConnection, SignInAttempt, SignInOutcome
+from sso.dns_lookup import Lookup
+from sso.domains import display_domain, record_name, record_value
+from sso.forms import DomainForm, MetadataForm, SwitchesForm
+from sso.models import SamlConnection, SignInAttempt, SignInOutcome, SsoDomain
 from sso.pages import Confirmation, confirm, provider_named, signed_in_admin, tab_context
 from sso.saml_views import with_pending_cookie
 
@@ -104,6 +106,14 @@ class AttributeRow:
     expected: str  # the name we asked the IdP to use
     received_as: str  # the name it arrived under ("" when it did not arrive)
     values: list[str]
+
+
+@dataclass(frozen=True)
+class DomainRow:
+    domain: SsoDomain
+    name: str  # as people read it (Unicode for internationalised names)
+    record_name: str  # where its TXT record goes
+    record_value: str
 
 
 @dataclass(frozen=True)
@@ -193,6 +203,67 @@ def saml_test(request: HttpRequest, provider: str, organisation: Organisation) -
     return with_pending_cookie(response, connection, started.nonce)
 
 
+@require_POST
+@never_cache
+@primary_admin_required
+def saml_domain_add(
+    request: HttpRequest, provider: str, organisation: Organisation
+) -> HttpResponse:
+    form = DomainForm(request.POST)
+    if form.is_valid():
+        try:
+            added = services.domain_add(
+                organisation=organisation,
+                actor=Actor.admin(signed_in_admin(request)),
+                domain=form.cleaned_data["domain"],
+            )
+        except services.DomainRefused as refused:
+            form.add_error("domain", refused.message)
+        else:
+            messages.success(
+                request,
+                f"{display_domain(added.domain)} added. Publish its TXT record, then click "
+                "Verify: until then it sends nobody to your identity provider.",
+            )
+            return HttpResponseRedirect(reverse("sso_settings:saml", args=[provider]) + "#main")
+    connection = services.connection_for(organisation=organisation, provider=provider)
+    return _render_saml_tab(request, organisation, connection, MetadataForm(), domain_form=form)
+
+
+@require_POST
+@never_cache
+@primary_admin_required
+def saml_domain_verify(
+    request: HttpRequest, provider: str, domain_id: int, organisation: Organisation
+) -> HttpResponse:
+    """Verify: look for the domain's TXT record now."""
+    domain = _domain(organisation, domain_id)
+    try:
+        found = services.domain_verify_by_dns(
+            domain=domain, actor=Actor.admin(signed_in_admin(request))
+        )
+    except services.DomainRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.add_message(request, *_verify_message(domain, found))
+    return HttpResponseRedirect(reverse("sso_settings:saml", args=[provider]) + "#main")
+
+
+@require_POST
+@never_cache
+@primary_admin_required
+def saml_domain_remove(
+    request: HttpRequest, provider: str, domain_id: int, organisation: Organisation
+) -> HttpResponse:
+    """Removing a verified domain stops it routing people, so it asks first."""
+    domain = _domain(organisation, domain_id)
+    if domain.is_verified and request.POST.get("confirm") != "yes":
+        return confirm(request, organisation, provider, "saml", _removal(provider, domain))
+    services.domain_remove(domain=domain, actor=Actor.admin(signed_in_admin(request)))
+    messages.success(request, f"{display_domain(domain.domain)} removed.")
+    return HttpResponseRedirect(reverse("sso_settings:saml", args=[provider]) + "#main")
+
+
 @require_GET
 @never_cache
 @primary_admin_required
@@ -265,6 +336,8 @@ def _render_saml_tab(
     organisation: Organisation,
     connection: SamlConnection,
     metadata_form: MetadataForm,
+    *,
+    domain_form: DomainForm | None = None,
 ) -> HttpResponse:
     provider = connection.provider
     last_test = (
@@ -289,9 +362,63 @@ def _render_saml_tab(
         "expiry_warning_days": EXPIRY_WARNING_DAYS,
         "metadata_form": metadata_form,
         "last_test": last_test,
+        "domains": [
+            DomainRow(
+                domain=domain,
+                name=display_domain(domain.domain),
+                record_name=record_name(domain.domain),
+                record_value=record_value(domain.verification_token),
+            )
+            for domain in SsoDomain.objects.filter(organisation=organisation)
+        ],
+        "domain_form": domain_form or DomainForm(),
     }
     return render(
         request, "sso/settings/saml_tab.html", tab_context(organisation, provider, "saml", context)
+    )
+
+
+def _domain(organisation: Organisation, domain_id: int) -> SsoDomain:
+    """One of the organisation's domains; another organisation's is a 404 like a missing one."""
+    return get_object_or_404(
+        SsoDomain.objects.select_related("organisation"), pk=domain_id, organisation=organisation
+    )
+
+
+def _verify_message(domain: SsoDomain, found: Lookup) -> tuple[int, str]:
+    name = display_domain(domain.domain)
+    if found is Lookup.FOUND:
+        return messages.SUCCESS, (
+            f"{name} is verified. People who enter an address at it on the “Sign in with single "
+            "sign-on” page are sent to your identity provider."
+        )
+    if found is Lookup.NOT_FOUND:
+        return messages.ERROR, (
+            f"We could not verify {name}: there is no TXT record "
+            f"“{record_value(domain.verification_token)}” at {record_name(domain.domain)} yet. "
+            "DNS changes can take a while to be seen; try again later."
+        )
+    return messages.ERROR, (
+        f"We could not verify {name} just now: DNS did not answer in time. Try again in a few "
+        "minutes."
+    )
+
+
+def _removal(provider: str, domain: SsoDomain) -> Confirmation:
+    name = display_domain(domain.domain)
+    return Confirmation(
+        title=f"Remove {name}?",
+        paragraphs=[
+            f"People who enter an @{name} address on the “Sign in with single sign-on” page will "
+            "no longer be sent to your identity provider. They can still sign in from its "
+            "dashboard, or by entering your organisation's short name.",
+            "To use the domain again you would add it and verify it again.",
+        ],
+        button="Yes, remove it",
+        action=reverse(
+            "sso_settings:saml-domain-remove", kwargs={"provider": provider, "domain_id": domain.pk}
+        ),
+        cancel_url=reverse("sso_settings:saml", kwargs={"provider": provider}),
     )
 
 

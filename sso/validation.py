@@ -291,13 +291,15 @@ class _Validity:
 
 def _validity(document: Any, assertion: Any, expectation: Expectation) -> _Validity:
     now, skew = expectation.now, expectation.skew
-    issued = _time(assertion.get("IssueInstant") or document.get("IssueInstant"))
+    issued = parse_saml_time(assertion.get("IssueInstant") or document.get("IssueInstant"))
     difference = (now - issued).total_seconds() if issued else None
     seen = f" Clock difference seen: {difference:+.0f} s." if difference is not None else ""
     conditions = assertion.find("saml:Conditions", NS)
-    not_before = _time(conditions.get("NotBefore")) if conditions is not None else None
-    not_after = _time(conditions.get("NotOnOrAfter")) if conditions is not None else None
-    confirmation_ends = [_time(item.get("NotOnOrAfter")) for item in _bearer_data(assertion)]
+    not_before = parse_saml_time(conditions.get("NotBefore")) if conditions is not None else None
+    not_after = parse_saml_time(conditions.get("NotOnOrAfter")) if conditions is not None else None
+    confirmation_ends = [
+        parse_saml_time(item.get("NotOnOrAfter")) for item in _bearer_data(assertion)
+    ]
     ends = [moment for moment in (not_after, *confirmation_ends) if moment is not None]
     if not_after is None or not confirmation_ends or None in confirmation_ends:
         return _Validity(False, "The assertion has no expiry (NotOnOrAfter)." + seen, difference)
@@ -374,7 +376,7 @@ def _bearer_data(assertion: Any) -> list[Any]:
     return data
 
 
-def _time(value: str | None) -> datetime | None:
+def parse_saml_time(value: str | None) -> datetime | None:
     """A SAML dateTime; one without an offset is UTC (SAML core §1.3.3)."""
     if not value:
         return None

@@ -18,6 +18,7 @@ from sso.models import SamlConnection
 from tests.browser import journey
 from tests.browser.journey import Person, ScimHttpClient, entra_user, patch, where
 from tests.scim.conftest import ENTRA_AGENT
+from tests.sso.dns_stub import StubDns
 from tests.sso.idp import CLAIMS, entra_idp
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,6 +39,7 @@ def test_entra_journey(page: Page, shot: Any, live_server: Any, settings: Any) -
         journey.open_single_sign_on(page)
         journey.open_provider(page, "Microsoft Entra ID")
         admin_configures_entra_sign_in(page, entra, initech)
+        admin_verifies_the_email_domain(page, settings, "initech.example")
         shot("saml-tab-configured")
 
         # SCIM tab: Entra's words for the two values, then the key.
@@ -73,6 +75,23 @@ def test_entra_journey(page: Page, shot: Any, live_server: Any, settings: Any) -
         [request] = entra.authn_requests
         assert request["issuer"] == entra.audience and request["acs_url"] == entra.acs_url
         assert journey.me(page)["username"] == DANA.username
+
+
+def admin_verifies_the_email_domain(page: Page, settings: Any, domain: str) -> None:
+    """/sso/ sends an email to the IdP only by a verified domain: the admin adds Initech's, puts
+    the TXT record the page shows into its DNS (a stub DNS server here), and clicks Verify."""
+    page.get_by_label("Domain", exact=True).fill(domain.upper())
+    page.get_by_role("button", name="Add domain").click()
+    journey.expect_message(page, f"{domain} added.")
+    name = journey.copy(page, f"record name for {domain}")
+    value = journey.copy(page, f"record value for {domain}")
+    assert name == f"_auzlearn.{domain}" and value.startswith("auzlearn-verification=")
+    with StubDns() as dns_server:
+        settings.SSO_DNS_NAMESERVERS = [dns_server.address]
+        dns_server.txt[name] = [value]
+        page.get_by_role("button", name=f"Verify {domain}").click()
+    journey.expect_message(page, f"{domain} is verified.")
+    expect(page.get_by_role("heading", name=f"{domain} Verified")).to_be_visible()
 
 
 def admin_configures_entra_sign_in(

@@ -1,6 +1,8 @@
 """A test identity provider: SAML 2.0 metadata and responses shaped like Okta's, Entra ID's,
 Google Workspace's and a plain spec-style IdP's, signed for real with xmlsec by RSA keys made in
-this test run, plus the mutated copies of a signed response that the attack tests need.
+this test run, plus the mutated copies of a signed response that the attack tests need, and
+single logout messages (LogoutRequest, LogoutResponse) signed as the HTTP-Redirect binding signs
+them (``redirect_query``).
 
 Nothing here patches signature checking anywhere (STYLE 15): an attack helper takes real signed
 bytes and changes them the way an attacker would, without the IdP's private key.
@@ -26,12 +28,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, ClassVar, Final, Literal, TypedDict, TypeVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import xmlsec
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 # lxml ships no type information.
@@ -82,6 +84,12 @@ _SIGNATURES: Final = {
     "rsa-sha256": xmlsec.constants.TransformRsaSha256,
     "rsa-sha1": xmlsec.constants.TransformRsaSha1,
 }
+# The HTTP-Redirect binding names the signature algorithm by URI (SigAlg) and signs the query.
+SIG_ALGS: Final = {
+    "rsa-sha256": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+    "rsa-sha1": "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+}
+_QUERY_HASHES: Final = {"rsa-sha256": hashes.SHA256, "rsa-sha1": hashes.SHA1}
 
 # Attack helpers parse what the IdP sent without resolving anything and keep comments, so a
 # comment placed in a NameID survives the round trip.
@@ -519,6 +527,96 @@ class TestIdP:
         if relay_state is not None:
             form["RelayState"] = relay_state
         return form
+
+    # -- single logout (HTTP-Redirect binding) -------------------------------------------------
+
+    def logout_request(
+        self,
+        *,
+        destination: str | None,
+        name_id: str,
+        issuer: str | _Default | None = DEFAULT,
+        issue_instant: datetime | _Default | None = DEFAULT,
+        not_on_or_after: datetime | None = None,
+        request_id: str | None = None,
+        session_index: str | None = None,
+    ) -> bytes:
+        """The XML of a samlp:LogoutRequest from this IdP (IdP-initiated single logout), unsigned:
+        the HTTP-Redirect binding signs the query string, not the XML (see ``redirect_query``).
+        None leaves Destination, Issuer or IssueInstant out."""
+        dialect = self._dialect
+        root = etree.Element(f"{{{SAMLP}}}LogoutRequest", nsmap=self._response_nsmap())
+        root.set("ID", request_id or dialect.new_id())
+        root.set("Version", "2.0")
+        issued = _or_default(issue_instant, datetime.now(UTC))
+        if issued is not None:
+            root.set("IssueInstant", self._time(issued))
+        _set_optional(root, "Destination", destination)
+        if not_on_or_after is not None:
+            root.set("NotOnOrAfter", self._time(not_on_or_after))
+        issuer_value = _or_default(issuer, self.entity_id)
+        if issuer_value is not None:
+            self._issuer(root, issuer_value, declare=True)
+        # Declared on the element itself, as on the Issuer before it.
+        etree.SubElement(
+            root, f"{{{SAML}}}NameID", nsmap={dialect.assertion_prefix: SAML}
+        ).text = name_id
+        if session_index is not None:
+            etree.SubElement(root, f"{{{SAMLP}}}SessionIndex").text = session_index
+        return self._serialise(root)
+
+    def logout_response(
+        self,
+        *,
+        destination: str | None,
+        in_response_to: str | None,
+        status: str = SUCCESS,
+        issuer: str | _Default | None = DEFAULT,
+        issue_instant: datetime | _Default | None = DEFAULT,
+    ) -> bytes:
+        """The XML of a samlp:LogoutResponse from this IdP, answering our LogoutRequest."""
+        root = etree.Element(f"{{{SAMLP}}}LogoutResponse", nsmap=self._response_nsmap())
+        root.set("ID", self._dialect.new_id())
+        root.set("Version", "2.0")
+        issued = _or_default(issue_instant, datetime.now(UTC))
+        if issued is not None:
+            root.set("IssueInstant", self._time(issued))
+        _set_optional(root, "Destination", destination)
+        _set_optional(root, "InResponseTo", in_response_to)
+        issuer_value = _or_default(issuer, self.entity_id)
+        if issuer_value is not None:
+            self._issuer(root, issuer_value, declare=True)
+        self._status(root, status)
+        return self._serialise(root)
+
+    def redirect_query(
+        self,
+        xml: bytes,
+        *,
+        message: Literal["SAMLRequest", "SAMLResponse"],
+        relay_state: str | None = None,
+        sign: bool = True,
+        signing_key: KeyPair | None = None,
+        signature: SignatureName = "rsa-sha256",
+    ) -> str:
+        """The query string of the HTTP-Redirect binding (SAML Bindings 3.4.4): the message
+        DEFLATEd and base64-encoded, and, signed, SigAlg and a Signature over
+        ``SAMLRequest=…&RelayState=…&SigAlg=…`` exactly as sent."""
+        compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)  # raw DEFLATE
+        deflated = compressor.compress(xml) + compressor.flush()
+        parts = [f"{message}={quote(base64.b64encode(deflated).decode(), safe='')}"]
+        if relay_state is not None:
+            parts.append(f"RelayState={quote(relay_state, safe='')}")
+        if not sign:
+            return "&".join(parts)
+        parts.append(f"SigAlg={quote(SIG_ALGS[signature], safe='')}")
+        signed = "&".join(parts).encode()
+        key = serialization.load_pem_private_key(
+            (signing_key or self.signing_key).private_key_pem.encode(), password=None
+        )
+        assert isinstance(key, rsa.RSAPrivateKey)
+        value = key.sign(signed, padding.PKCS1v15(), _QUERY_HASHES[signature]())
+        return "&".join([*parts, f"Signature={quote(base64.b64encode(value).decode(), safe='')}"])
 
     def default_attributes(self, first: str, last: str, email: str) -> dict[str, list[str]]:
         """The attributes this vendor sends when set up the usual way."""
@@ -1147,6 +1245,28 @@ class AuthnRequest(TypedDict):
     destination: str | None
     relay_state: str | None
     xml: str
+
+
+class LogoutRequestSent(TypedDict):
+    id: str
+    name_id: str | None
+    issuer: str | None
+    destination: str | None
+    xml: str
+
+
+def decode_logout_request(redirect_url: str) -> LogoutRequestSent:
+    """Our LogoutRequest in a HTTP-Redirect binding URL, so a test can answer it."""
+    query = parse_qs(urlsplit(redirect_url).query, keep_blank_values=True)
+    xml = zlib.decompress(base64.b64decode(query["SAMLRequest"][0]), -zlib.MAX_WBITS)
+    root = _parse(xml)
+    return {
+        "id": root.get("ID"),
+        "name_id": root.findtext(f"{{{SAML}}}NameID"),
+        "issuer": root.findtext(f"{{{SAML}}}Issuer"),
+        "destination": root.get("Destination"),
+        "xml": xml.decode(),
+    }
 
 
 def decode_authn_request(redirect_url: str) -> AuthnRequest:

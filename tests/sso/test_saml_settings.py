@@ -546,7 +546,9 @@ def test_bad_metadata_is_refused_next_to_the_form_and_nothing_changes(
     assert errors and any(words in error for error in errors), form.errors
     assertContains(response, "The metadata was not saved; the configuration above is unchanged.")
     if field:
-        assertContains(response, f'<p class="field-error" id="id_{field}-error">')
+        # The id the field's aria-describedby names (Django's id_<name>_error).
+        assertContains(response, f'aria-describedby="id_{field}_error"')
+        assertContains(response, f'<p class="field-error" id="id_{field}_error">')
     assertContains(response, html.escape(words))
     assert stored(connection) == before
     assert AuditEvent.objects.count() == events
@@ -966,7 +968,8 @@ def test_the_forms_work_with_the_token_the_page_gives(org, primary_admin, okta):
     browser.force_login(primary_admin)
     page = browser.get(url("saml")).content.decode()
     tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    assert len(tokens) == page.count('<form method="post"') == 4  # 3 here, and sign-out
+    # switches, metadata, Test sign-in, Add domain, and sign-out
+    assert len(tokens) == page.count('<form method="post"') == 5
 
     response = browser.post(
         url("saml-switches"), {"enabled": "on", "csrfmiddlewaretoken": tokens[0]}
