@@ -23,9 +23,10 @@ from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from accounts import services
@@ -39,7 +40,7 @@ from accounts.errors import (
     UserConflict,
     UserDeleted,
 )
-from accounts.models import AuditEvent, Organisation, Team, User
+from accounts.models import AuditEvent, Organisation, Role, Team, User
 
 _M = TypeVar("_M", bound=Model)
 
@@ -174,6 +175,28 @@ def _adopt(obj: Model, saved: Model) -> None:
 # --- organisations ---------------------------------------------------------------------------
 
 
+def _active_primary_admins() -> QuerySet[User]:
+    """The people who can look after an organisation's settings: primary admins who can sign in.
+    SCIM may deactivate the last of them (the identity provider knows who has left); support
+    staff then promote someone with the "Make primary admin" action on the people list."""
+    return User.objects.filter(role=Role.PRIMARY_ADMIN, is_active=True, deleted_at__isnull=True)
+
+
+class HasPrimaryAdminFilter(admin.SimpleListFilter):
+    title = "active primary admin"
+    parameter_name = "primary_admin"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "None")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(has_primary_admin=self.value() == "yes")
+        return queryset
+
+
 class OrganisationForm(ServiceForm[Organisation]):
     pass
 
@@ -181,14 +204,52 @@ class OrganisationForm(ServiceForm[Organisation]):
 @admin.register(Organisation)
 class OrganisationAdmin(ServiceAdmin[Organisation]):
     form = OrganisationForm
-    list_display = ["name", "slug", "public_id", "scim_enabled", "sso_required", "created_at"]
+    list_display = [
+        "name",
+        "slug",
+        "public_id",
+        "has_primary_admin",
+        "scim_enabled",
+        "sso_required",
+        "created_at",
+    ]
+    list_filter = [HasPrimaryAdminFilter]
     search_fields = ["name", "slug"]
-    readonly_fields = ["public_id", "created_at"]
+    readonly_fields = ["public_id", "created_at", "primary_admins"]
     add_fieldsets = [(None, {"fields": ["slug", "name"]})]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "public_id", "created_at"]}),
+        (None, {"fields": ["name", "slug", "public_id", "created_at", "primary_admins"]}),
         ("Sign-in and provisioning", {"fields": ["scim_enabled", "sso_required"]}),
     ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Organisation]:
+        # One EXISTS per row in the list's own query, not a query per organisation.
+        has_admin = Exists(_active_primary_admins().filter(organisation=OuterRef("pk")))
+        return super().get_queryset(request).annotate(has_primary_admin=has_admin)
+
+    @admin.display(boolean=True, description="Active primary admin", ordering="has_primary_admin")
+    def has_primary_admin(self, organisation: Organisation) -> bool:
+        return bool(organisation.has_primary_admin)  # type: ignore[attr-defined]  # annotated
+
+    @admin.display(description="Active primary admins")
+    def primary_admins(self, organisation: Organisation) -> SafeString:
+        people_url = reverse("admin:accounts_user_changelist")
+        people = f"{people_url}?organisation__id__exact={organisation.pk}"
+        admins = list(
+            _active_primary_admins().filter(organisation=organisation).order_by("username")
+        )
+        if not admins:
+            return format_html(
+                "<strong>None: nobody can manage this organisation's settings.</strong> Select "
+                'someone among <a href="{}">its people</a> and use the action '
+                "“Make primary admin”.",
+                people,
+            )
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            ((reverse("admin:accounts_user_change", args=[u.pk]), u.username) for u in admins),
+        )
 
     def get_fieldsets(
         self, request: HttpRequest, obj: Organisation | None = None
@@ -285,7 +346,7 @@ class UserAdmin(ServiceAdmin[User]):
     search_fields = ["username", "email", "external_id"]
     ordering = ["organisation__name", "username"]
     raw_id_fields = ["manager"]
-    actions = ["deactivate_users", "reactivate_users", "restore_users"]
+    actions = ["deactivate_users", "reactivate_users", "restore_users", "make_primary_admin"]
     # Belt and braces: the fieldsets below name neither, but the hash must never reach a page.
     exclude = ["password", "groups", "user_permissions"]
     readonly_fields = [
@@ -345,8 +406,11 @@ class UserAdmin(ServiceAdmin[User]):
             if change:
                 user = User.objects.get(pk=obj.pk)
                 profile = _changed(form, USER_PROFILE_FIELDS)
+                role = profile.pop("role", None)
                 if profile:
                     services.user_update(user=user, actor=actor, **profile)
+                if role is not None:  # its own service: inactive and deleted people refused
+                    services.user_set_role(user=user, actor=actor, role=role)
             else:
                 profile = {name: form.cleaned_data[name] for name in USER_PROFILE_FIELDS}
                 user = services.user_create(
@@ -395,6 +459,17 @@ class UserAdmin(ServiceAdmin[User]):
             return messages.SUCCESS, "restored and active again."
 
         self._change_each(request, queryset, restore)
+
+    @admin.action(description="Make primary admin")
+    def make_primary_admin(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        def promote(user: User, actor: Actor) -> tuple[int, str]:
+            if user.is_primary_admin and user.is_active:
+                return messages.INFO, "is already a primary admin."
+            # Support staff, deleted and inactive people are refused by the service.
+            services.user_set_role(user=user, actor=actor, role=Role.PRIMARY_ADMIN)
+            return messages.SUCCESS, "is now a primary admin."
+
+        self._change_each(request, queryset, promote)
 
     def _change_each(
         self, request: HttpRequest, queryset: QuerySet[User], change: _UserChange

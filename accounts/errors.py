@@ -49,6 +49,10 @@ class MembersRefused(AccountsError):
     """Some users asked to join a team are not people of the team's organisation."""
 
 
+class RoleRefused(AccountsError):
+    """The person cannot take a role: support staff, or someone inactive."""
+
+
 class UserDeleted(AccountsError):
     def __init__(self, user: "User") -> None:
         super().__init__(f"User {user.username!r} is deleted; restore (revive) them first.")

@@ -23,11 +23,12 @@ from accounts.errors import (
     ManagerRefused,
     MembersRefused,
     OrganisationSlugTaken,
+    RoleRefused,
     TeamNameTaken,
     UserConflict,
     UserDeleted,
 )
-from accounts.models import AuditEvent, Organisation, Team, TeamMembership, User
+from accounts.models import AuditEvent, Organisation, Role, Team, TeamMembership, User
 
 
 class UserFields(TypedDict, total=False):
@@ -290,6 +291,38 @@ def user_revive(
     diff.update(deleted=[was_deleted, False], active=[was_active, user.is_active])
     audit.record(actor=actor, action="user.revive", target=user, changes=diff)
     _link_waiting_reports(manager=user, actor=actor)
+    return user
+
+
+@transaction.atomic
+def user_set_role(*, user: User, actor: Actor, role: str) -> User:
+    """Give a live person of an organisation another role; support staff, deleted and inactive
+    people are refused. This is how support staff give an organisation a primary admin again
+    after SCIM deactivated the last one (the identity provider knows who has left, so SCIM may
+    do that). Idempotent."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"{role!r} is not a role."})
+    # Decide on the row as committed now, locked as SCIM locks people (FOR NO KEY UPDATE): a
+    # deactivation racing this promotion is either seen here or waits until it is done.
+    user.refresh_from_db(
+        from_queryset=User.objects.select_for_update(no_key=True),
+        fields=["organisation", "role", "is_active", "deleted_at"],
+    )
+    if user.organisation_id is None:
+        raise RoleRefused(
+            f"{user.username!r} is support staff; roles are for people of an organisation."
+        )
+    if user.is_deleted:
+        raise UserDeleted(user)
+    if not user.is_active:
+        raise RoleRefused(f"User {user.username!r} is inactive; reactivate them first.")
+    if user.role == role:
+        return user
+    old = user.role
+    user.role = role
+    user.updated_at = timezone.now()
+    user.save(update_fields=["role", "updated_at"])
+    audit.record(actor=actor, action="user.set_role", target=user, changes={"role": [old, role]})
     return user
 
 

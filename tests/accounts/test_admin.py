@@ -353,6 +353,7 @@ def test_users_cannot_be_deleted_from_the_admin(staff_client, learner):
         "deactivate_users",
         "reactivate_users",
         "restore_users",
+        "make_primary_admin",
     ]
 
     response = staff_client.post(_url("user", "delete", learner.pk), {"post": "yes"})
@@ -446,6 +447,128 @@ def test_restore_action_revives_deleted_people_as_the_same_row(
         ("success", "gone@acme.test (acme): restored and active again."),
         ("info", "lee@acme.test (acme): is not deleted; nothing to restore."),
     ]
+
+
+# --- no organisation without an admin ---------------------------------------------------------
+
+
+@pytest.fixture
+def admin_states(org, other_org, primary_admin):
+    """acme has an active primary admin; globex's only one was deactivated by SCIM (the IdP
+    knows who has left); initech's only one is deleted; umbrella never had one."""
+    scim = Actor.scim_key("abc123")
+    gone = factories.user(other_org, "boss@globex.test", role=Role.PRIMARY_ADMIN)
+    services.user_deactivate(user=gone, actor=scim)
+    initech = factories.organisation("initech")
+    deleted = factories.user(initech, "boss@initech.test", role=Role.PRIMARY_ADMIN)
+    services.user_delete(user=deleted, actor=scim)
+    umbrella = factories.organisation("umbrella")
+    factories.user(umbrella, "lee@umbrella.test")
+    return SimpleNamespace(with_admin={org}, without_admin={other_org, initech, umbrella})
+
+
+def test_organisation_list_says_which_organisations_have_no_active_primary_admin(
+    staff_client, admin_states
+):
+    response = staff_client.get(_url("organisation", "changelist"))
+
+    assert response.status_code == 200
+    shown = {o: o.has_primary_admin for o in response.context["cl"].result_list}
+    assert {o for o, has in shown.items() if has} == admin_states.with_admin
+    assert {o for o, has in shown.items() if not has} == admin_states.without_admin
+    assert "Active primary admin" in response.content.decode()
+
+
+@pytest.mark.parametrize(("value", "expected"), [("no", "without_admin"), ("yes", "with_admin")])
+def test_organisation_list_filters_by_active_primary_admin(
+    staff_client, admin_states, value, expected
+):
+    response = staff_client.get(_url("organisation", "changelist"), {"primary_admin": value})
+
+    assert response.status_code == 200
+    assert set(response.context["cl"].result_list) == getattr(admin_states, expected)
+
+
+def test_organisation_page_warns_when_nobody_can_manage_it(staff_client, admin_states, other_org):
+    response = staff_client.get(_url("organisation", "change", other_org.pk))
+
+    assert response.status_code == 200
+    content = html.unescape(response.content.decode())
+    assert "None: nobody can manage this organisation's settings." in content
+    assert f'href="{_url("user", "changelist")}?organisation__id__exact={other_org.pk}"' in (
+        content
+    )
+    assert "“Make primary admin”" in content
+
+
+def test_organisation_page_names_its_active_primary_admins(
+    staff_client, admin_states, org, primary_admin
+):
+    response = staff_client.get(_url("organisation", "change", org.pk))
+
+    content = response.content.decode()
+    assert f'<a href="{_url("user", "change", primary_admin.pk)}">admin@acme.test</a>' in content
+    assert "nobody can manage" not in content
+
+
+def test_make_primary_admin_promotes_through_the_service_and_refuses_who_it_must(
+    staff_client, staff_user, org, learner, primary_admin
+):
+    idle = factories.user(org, "idle@acme.test")
+    services.user_deactivate(user=idle, actor=SYSTEM)
+    gone = factories.user(org, "gone@acme.test")
+    services.user_delete(user=gone, actor=SYSTEM)
+
+    response = _act(
+        staff_client, "make_primary_admin", [learner, primary_admin, idle, gone, staff_user]
+    )
+
+    assert _messages(response) == [  # in the order of their userNames
+        ("info", "admin@acme.test (acme): is already a primary admin."),
+        (
+            "error",
+            "gone@acme.test (acme): User 'gone@acme.test' is deleted; restore (revive) them first.",
+        ),
+        (
+            "error",
+            "idle@acme.test (acme): User 'idle@acme.test' is inactive; reactivate them first.",
+        ),
+        ("success", "lee@acme.test (acme): is now a primary admin."),
+        (
+            "error",
+            "support (support staff): 'support' is support staff; roles are for people "
+            "of an organisation.",
+        ),
+    ]
+    roles = dict(User.objects.values_list("username", "role"))
+    assert roles == {
+        "lee@acme.test": Role.PRIMARY_ADMIN,
+        "admin@acme.test": Role.PRIMARY_ADMIN,
+        "idle@acme.test": Role.LEARNER,
+        "gone@acme.test": Role.LEARNER,
+        "support": Role.LEARNER,
+    }
+    [event] = _admin_events(staff_user)
+    assert (event.action, event.target_id, event.organisation) == (
+        "user.set_role",
+        str(learner.public_id),
+        org,
+    )
+    assert event.changes == {"role": [Role.LEARNER, Role.PRIMARY_ADMIN]}
+
+
+def test_an_organisation_left_without_an_admin_by_scim_gets_one_back_from_support(
+    staff_client, org, learner, primary_admin
+):
+    services.user_deactivate(user=primary_admin, actor=Actor.scim_key("abc123"))
+    page = _url("organisation", "change", org.pk)
+    assert "nobody can manage" in staff_client.get(page).content.decode()
+
+    _act(staff_client, "make_primary_admin", [learner])
+
+    assert "nobody can manage" not in staff_client.get(page).content.decode()
+    learner.refresh_from_db()
+    assert learner.is_primary_admin
 
 
 # --- users: add and change -------------------------------------------------------------------
@@ -766,3 +889,34 @@ def test_audit_event_page_shows_the_changes_as_pretty_json(staff_client, learner
     pretty = json.dumps(event.changes, indent=2, sort_keys=True)
     assert f"<pre>{html.escape(pretty)}</pre>" in response.content.decode()
     assert b'name="action"' not in response.content  # read-only: no inputs
+
+
+def test_a_role_changed_on_the_form_goes_through_its_own_service(staff_client, staff_user, learner):
+    url = _url("user", "change", learner.pk)
+    data = _form_data(staff_client.get(url))
+    data["role"] = "primary_admin"
+
+    assert staff_client.post(url, data).status_code == 302
+
+    learner.refresh_from_db()
+    assert learner.role == "primary_admin"
+    [event] = _admin_events(staff_user)
+    assert (event.action, event.changes) == (
+        "user.set_role",
+        {"role": ["learner", "primary_admin"]},
+    )
+
+
+def test_the_form_refuses_a_role_for_an_inactive_person(staff_client, staff_user, learner):
+    services.user_deactivate(user=learner, actor=factories.SYSTEM)
+    url = _url("user", "change", learner.pk)
+    data = _form_data(staff_client.get(url))
+    data["role"] = "primary_admin"
+
+    response = staff_client.post(url, data)
+
+    assert response.status_code == 200
+    assert "inactive; reactivate them first" in response.content.decode()
+    learner.refresh_from_db()
+    assert learner.role == "learner"
+    assert _admin_events(staff_user) == []

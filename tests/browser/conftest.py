@@ -1,13 +1,15 @@
 """Browser tests: Debian's chromium driven by Playwright against a live server on loopback.
 
-Each test gets a fresh browser context; any JavaScript error on a page, or a request that fails
-or answers 5xx, fails the test. Screenshots of key pages go to test-artifacts/screenshots/.
+Each test gets a fresh browser context; any JavaScript error on a page, a request that fails
+or answers 5xx, a page of ours without a Content-Security-Policy, or anything the policy blocked
+on any page fails the test. Screenshots of key pages go to test-artifacts/screenshots/.
 """
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -59,11 +61,50 @@ class PageProblems:
             self.items.append(f"{response.status} {response.url}")
 
     def note_failed_request(self, request: Any) -> None:
+        # ERR_ABORTED is the page cancelling its own request (the admin's autocomplete drops
+        # the lookup of "le" when "lee" is typed), not a failure of ours.
+        if request.failure == "net::ERR_ABORTED" and request.resource_type in ("xhr", "fetch"):
+            return
         if not self._allowed(request.url):
             self.items.append(f"request failed: {request.url} ({request.failure})")
 
+    def note_page_of_ours(self, response: Any) -> None:
+        """Every page the app serves carries the policy the violation check relies on."""
+        is_ours = urlsplit(response.url).hostname in OUR_HOSTS
+        is_page = response.request.resource_type == "document"
+        if is_ours and is_page and "content-security-policy" not in response.headers:
+            self.items.append(f"no Content-Security-Policy: {response.status} {response.url}")
+
+    def note_csp_violation(self, source: Any, violation: dict[str, Any]) -> None:
+        self.items.append(
+            "Content-Security-Policy violation on {documentURI}: {effectiveDirective} blocked "
+            "{blockedURI} ({sourceFile}:{lineNumber})".format(**violation)
+        )
+
     def _allowed(self, url: str) -> bool:
         return any(fragment in url for fragment in self.allowed)
+
+
+# The live server and the https front end of tests/browser/journey.py; identity providers have
+# names of their own.
+OUR_HOSTS = {"localhost", "127.0.0.1"}
+
+# Reports every Content-Security-Policy violation (blocked scripts, inline handlers, styles,
+# form targets, frames...) to the test, on every page of the context. Init scripts are not
+# subject to the page's policy; the event is dispatched on the document for all of them
+# (CSP Level 3, "securitypolicyviolation").
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolation({
+    documentURI: event.documentURI,
+    effectiveDirective: event.effectiveDirective,
+    blockedURI: event.blockedURI || "(inline)",
+    sourceFile: event.sourceFile || "?",
+    lineNumber: event.lineNumber,
+    disposition: event.disposition,
+  });
+});
+"""
 
 
 @pytest.fixture
@@ -75,6 +116,8 @@ def problems() -> PageProblems:
 def page(browser: Any, live_server: Any, problems: PageProblems) -> Iterator[Any]:
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    context.expose_binding("__cspViolation", problems.note_csp_violation)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
     page.on("pageerror", lambda error: problems.items.append(f"JavaScript error: {error}"))
     page.on(
@@ -86,6 +129,7 @@ def page(browser: Any, live_server: Any, problems: PageProblems) -> Iterator[Any
         ),
     )
     page.on("response", problems.note_response)
+    page.on("response", problems.note_page_of_ours)
     page.on("requestfailed", problems.note_failed_request)
     yield page
     context.close()
