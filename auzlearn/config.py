@@ -17,6 +17,10 @@ _FALSE = {"0", "false", "no", "off", ""}
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
+# The cache settings Django reads from a CACHES entry itself (the rest are the backend's OPTIONS).
+_CACHE_SETTINGS = ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION")
+
+
 def _fail(name: str, problem: str) -> ImproperlyConfigured:
     return ImproperlyConfigured(f"Environment variable {name}: {problem}")
 
@@ -112,6 +116,12 @@ class EnvReader:
             config: dict[str, Any] = self._env.cache_url_config(raw)
         except Exception as exc:
             raise _fail(name, f"not a cache URL ({exc})") from None
+        # django-environ lowercases every query parameter of a redis:// URL, Django's own
+        # settings (key_prefix, timeout…) included, which Django then ignores without a word:
+        # two deployments sharing one Redis would share their counters.
+        for setting in _CACHE_SETTINGS:
+            if setting.lower() in config:
+                config[setting] = config.pop(setting.lower())
         return config
 
     def log_level(self, name: str, *, default: str) -> str:

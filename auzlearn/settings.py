@@ -40,7 +40,8 @@ ALLOWED_HOSTS = env.get_list(
 CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with a site whose login has the sign-in back-off (accounts/apps.py).
+    "accounts.apps.SupportAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response; the policy is CONTENT_SECURITY_POLICY below.
+    "auzlearn.security.ContentSecurityPolicyMiddleware",
     # Serves our few static files from the app servers, so no separate file server is needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -99,10 +102,35 @@ REST_FRAMEWORK: dict[str, object] = {
 }
 # Retention of the SCIM request log (Activity tab); `manage.py prune_scim_requests` applies it.
 SCIM_REQUEST_RETENTION_DAYS = env.get_int("SCIM_REQUEST_RETENTION_DAYS", default=30)
+# SCIM requests an organisation's keys may send per minute, counted for all app servers together
+# in the shared cache (scim/limits.py); more are answered 429 with Retry-After, which Okta and
+# Entra retry by themselves. Entra's gallery asks a SCIM server to take at least 25 requests a
+# second per tenant (1,500 a minute); the default is four times that, so no real provisioning
+# cycle meets it, while one tenant still cannot take every worker from the others.
+SCIM_RATE_LIMIT_PER_MINUTE = env.get_int("SCIM_RATE_LIMIT_PER_MINUTE", default=6000)
+# Requests without a valid key, per client address (accounts/client.py). A client that pastes a
+# wrong key sends a few; Okta's addresses are shared by many of its customers, so not too few.
+SCIM_UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE = env.get_int(
+    "SCIM_UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE", default=120
+)
+# After Generate Key, the key it replaces keeps working until the new key is first used, or for
+# this many hours at most: time to paste the new key into Okta or Entra without a gap.
+SCIM_KEY_OVERLAP_HOURS = env.get_int("SCIM_KEY_OVERLAP_HOURS", default=24)
 
 # Clock difference tolerated between us and an identity provider when checking SAML validity
 # windows. Small on purpose: a forwarded or replayed assertion should not live long.
 SAML_CLOCK_SKEW_SECONDS = env.get_int("SAML_CLOCK_SKEW_SECONDS", default=120)
+
+# Password sign-in back-off (accounts/throttle.py): this many failures for one account within
+# the window, or this many from one client address across accounts, refuse further attempts for
+# 1, 2, 4 ... minutes, up to the maximum. Counted in the shared cache (CACHE_URL).
+SIGN_IN_MAX_FAILURES = env.get_int("SIGN_IN_MAX_FAILURES", default=10)
+SIGN_IN_FAILURE_WINDOW_SECONDS = env.get_int("SIGN_IN_FAILURE_WINDOW_SECONDS", default=900)
+SIGN_IN_MAX_BACKOFF_SECONDS = env.get_int("SIGN_IN_MAX_BACKOFF_SECONDS", default=900)
+SIGN_IN_MAX_FAILURES_PER_ADDRESS = env.get_int("SIGN_IN_MAX_FAILURES_PER_ADDRESS", default=50)
+# DNS servers that check sign-in domains' verification records (sso/dns_lookup.py), as IP
+# addresses with an optional port; empty: the system resolver (/etc/resolv.conf).
+SSO_DNS_NAMESERVERS = env.get_list("SSO_DNS_NAMESERVERS", default=[])
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.OrganisationBackend"]
@@ -141,13 +169,49 @@ SESSION_COOKIE_SECURE = _PUBLIC_IS_HTTPS
 CSRF_COOKIE_SECURE = _PUBLIC_IS_HTTPS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.get_int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
-if env.get_bool("TRUST_X_FORWARDED_PROTO", default=False):
+_TRUST_X_FORWARDED_PROTO = env.get_bool("TRUST_X_FORWARDED_PROTO", default=False)
+if _TRUST_X_FORWARDED_PROTO:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many proxies in front of the app servers append to X-Forwarded-For; the client's address
 # (for sign-in throttles and records) is read from it only then (accounts/client.py).
 TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", default=0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Plain http is redirected to https only when we can tell the two apart (the proxy's
+# X-Forwarded-Proto): otherwise every request would look like http and redirect forever. The
+# load balancer's probes often come over plain http to the app server; they are answered as they
+# are.
+SECURE_SSL_REDIRECT = _PUBLIC_IS_HTTPS and _TRUST_X_FORWARDED_PROTO
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# HSTS whenever people reach us over https: browsers then refuse plain http to this host for
+# HSTS_SECONDS (a year by default, the usual figure; shorten it for a first rollout).
+# Subdomains only when asked for: they may be run by someone else, and HSTS once sent on them
+# cannot be taken back before max-age runs out. Preload is the domain owner's decision, not the
+# app's (it needs includeSubDomains and a submission to the browsers' list).
+_HSTS_SECONDS = env.get_int("HSTS_SECONDS", default=365 * 24 * 60 * 60)
+SECURE_HSTS_SECONDS = _HSTS_SECONDS if _PUBLIC_IS_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.get_bool("HSTS_INCLUDE_SUBDOMAINS", default=False)
+SILENCED_SYSTEM_CHECKS += [
+    "security.W005",  # HSTS without includeSubDomains: deliberate, see above
+    "security.W021",  # HSTS without preload: deliberate, see above
+]
+
+# Content-Security-Policy (django-csp; auzlearn/security.py). Scripts only from our own files,
+# never inline, so injected markup cannot run script; nothing may frame us (clickjacking), no
+# plugins, no <base> to re-point our relative URLs. Forms post to us; the pages of single
+# sign-on also to https identity providers (auzlearn/security.py says why).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # data: for the empty favicon of base.html
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from auzlearn import health
+
 urlpatterns = [
+    # For the load balancer (auzlearn/health.py); no trailing slash, as probes are configured.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("", include("scim.urls")),
     path("", include("sso.urls")),

@@ -262,6 +262,19 @@ def test_redis_cache_url_parses(env, monkeypatch):
     assert config["LOCATION"] == "redis://127.0.0.1:6379/0"
 
 
+def test_a_redis_cache_url_keeps_djangos_own_settings(env, monkeypatch):
+    # django-environ lowercases them for Redis, and Django ignores "key_prefix": two
+    # deployments sharing one Redis would then share their counters.
+    url = "redis://127.0.0.1:6379/2?key_prefix=staging&timeout=60&socket_timeout=0.2"
+    monkeypatch.setenv("CACHE_URL", url)
+
+    config = env.cache("CACHE_URL", default="locmemcache://")
+
+    assert config["KEY_PREFIX"] == "staging" and config["TIMEOUT"] == 60
+    assert config["OPTIONS"] == {"socket_timeout": 0.2}
+    assert "key_prefix" not in config and "timeout" not in config
+
+
 def test_bad_cache_url_is_refused_naming_the_variable(env, monkeypatch):
     monkeypatch.setenv("CACHE_URL", "nosuch://x")
 
@@ -384,3 +397,74 @@ def test_manage_py_says_what_is_misconfigured_in_one_line_and_exits_1():
         "Configuration error: Environment variable SECRET_KEY: must be set when DEBUG is off "
         "(a long random string)"
     )
+
+
+# --- production headers: HSTS, https redirect, check --deploy --------------------------------
+
+# What a production server has (README, "Production"): DEBUG off, an https public address behind
+# a TLS-terminating proxy, real secrets. A random-looking key: Django's deploy check wants 50+
+# characters with some variety.
+PRODUCTION = {
+    "DEBUG": "false",
+    "PUBLIC_BASE_URL": "https://lms.example.com",
+    "TRUST_X_FORWARDED_PROTO": "true",
+    "SECRET_KEY": "q8Zr0v-Tn3Lw7Ye2Ua5Kd9Hc4Jf6Mg1Xb8Ps0Vt2Rk7Nj5Qh3We",
+    "SCIM_KEY_SECRET": "Bv4Lm9Xe2Qt7Rk0Zn5Hw3Jd8Pc1Fy6Gs4Tu9Ka2Ne7Wr0Mx5Lb",
+}
+_HEADER_SETTINGS = (
+    "import json; from django.conf import settings as s; print(json.dumps([s.SECURE_HSTS_SECONDS, "
+    "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_SSL_REDIRECT]))"
+)
+
+
+def test_production_sends_hsts_for_a_year_without_subdomains_and_redirects_http():
+    result = _settings_process(_HEADER_SETTINGS, **PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [365 * 24 * 60 * 60, False, True]
+
+
+def test_hsts_max_age_and_subdomains_are_configurable():
+    result = _settings_process(
+        _HEADER_SETTINGS, **PRODUCTION, HSTS_SECONDS="300", HSTS_INCLUDE_SUBDOMAINS="true"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [300, True, True]
+
+
+def test_no_hsts_and_no_redirect_over_plain_http():
+    result = _settings_process(
+        _HEADER_SETTINGS, **{**PRODUCTION, "PUBLIC_BASE_URL": "http://localhost:8000"}
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [0, False, False]
+
+
+def test_no_https_redirect_when_the_proxys_scheme_is_not_trusted():
+    # Every request would look like plain http and be redirected forever.
+    result = _settings_process(
+        _HEADER_SETTINGS, **{**PRODUCTION, "TRUST_X_FORWARDED_PROTO": "false"}
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[2] is False
+
+
+def test_deploy_check_is_clean_with_production_settings(tmp_path, monkeypatch):
+    # Set by the browser tests (tests/browser/conftest.py) for Playwright; never in production.
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
+
+    result = _manage_py_unconfigured(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "DEBUG",  # any message at all fails
+        **PRODUCTION,
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        CACHE_URL="locmemcache://",
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("System check identified no issues"), result.stdout
