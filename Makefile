@@ -28,8 +28,9 @@ lint: $(INSTALLED)
 	$(RUN_ENV) $(VENV)/bin/mypy .
 	$(RUN_ENV) $(PY) manage.py makemigrations --check --dry-run
 
+# PYTEST_ARGS passes options, e.g. make pytest PYTEST_ARGS="tests/scim -x".
 pytest: $(INSTALLED)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The SCIM API's property tests at length (thousands of inputs per test, random each run; CI runs
 # a short, fixed selection of them in `make pytest`). Prints how many inputs each test tried.

@@ -19,6 +19,8 @@ _COMMON = settings(
     print_blob=True,
 )
 settings.register_profile("ci", _COMMON, max_examples=800, derandomize=True)
+# CI's second pass, on SQLite: the same inputs' beginning, for the database-specific paths.
+settings.register_profile("ci-short", _COMMON, max_examples=200, derandomize=True)
 settings.register_profile("fuzz", _COMMON, max_examples=10_000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
