@@ -155,6 +155,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     pending_manager_value = models.CharField(max_length=255, blank=True)
     pending_manager_display = models.CharField(max_length=255, blank=True)
 
+    # The organisation's own attributes (CustomAttribute), by the name it gave them: JSON
+    # values of their declared types. Published as one SCIM schema extension of User.
+    custom_attributes = models.JSONField(default=dict, blank=True)
+
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(default=now)
 
@@ -324,6 +328,61 @@ class TeamMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team}"
+
+
+class AttributeType(models.TextChoices):
+    """SCIM's simple types (RFC 7643 §2.3) that an organisation's own attributes may have."""
+
+    STRING = "string", "Text"
+    BOOLEAN = "boolean", "Yes or no"
+    INTEGER = "integer", "Whole number"
+    DECIMAL = "decimal", "Decimal number"
+    DATETIME = "dateTime", "Date and time"
+
+
+# SCIM's ATTRNAME (RFC 7643 §2.1): a letter, then letters, digits, "-" and "_".
+ATTRIBUTE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
+attribute_name_validator = RegexValidator(
+    ATTRIBUTE_NAME_PATTERN,
+    "Use 1 to 64 letters, digits, hyphens and underscores, starting with a letter "
+    "(SCIM's attribute name grammar).",
+)
+
+
+class CustomAttribute(models.Model):
+    """An attribute an organisation adds to its people's profile (cost centre codes, a learning
+    track, a hire date…): set by Okta and Entra over SCIM as one schema extension of User, and
+    by SAML attribute statements. Its values live in ``User.custom_attributes``."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="custom_attributes"
+    )
+    name = models.CharField(max_length=64, validators=[attribute_name_validator])
+    type = models.CharField(max_length=10, choices=AttributeType.choices)
+    description = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        ordering = ["organisation", "name"]
+        constraints = [
+            # SCIM attribute names are case-insensitive (RFC 7643 §2.1).
+            models.UniqueConstraint(
+                Lower("name"),
+                "organisation",
+                name="custom_attribute_name_ci_unique",
+                violation_error_message="This organisation already has an attribute of this name.",
+            ),
+            models.CheckConstraint(
+                condition=Q(name__regex=ATTRIBUTE_NAME_PATTERN),
+                name="custom_attribute_name_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(type__in=AttributeType.values), name="custom_attribute_type_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.type})"
 
 
 class ActorKind(models.TextChoices):
