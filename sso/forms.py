@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 
 from sso.fetch import FetchError, fetch_metadata
+from sso.mapping import Target, profile_targets
 from sso.metadata import MAX_METADATA_BYTES, IdpMetadata, MetadataError, parse_metadata
 
 Fetch = Callable[[str], bytes]
@@ -161,3 +162,28 @@ class DomainForm(forms.Form):
             attrs={"spellcheck": "false", "autocapitalize": "none", "placeholder": "acme.com"}
         ),
     )
+
+
+class AttributeMappingForm(forms.Form):
+    """Map an attribute statement to a profile field or one of the organisation's own
+    attributes. Checked by ``sso.services.connection_map_attribute``, whose words are shown next
+    to the field."""
+
+    attribute = forms.CharField(
+        label="Attribute name",
+        widget=forms.TextInput(
+            attrs={"spellcheck": "false", "autocapitalize": "none", "autocomplete": "off"}
+        ),
+    )
+    target = forms.ChoiceField(label="Sets")
+
+    def __init__(self, *args: Any, custom: list[Target], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        profile = [(target.key, target.label) for target in profile_targets()]
+        own = [(target.key, target.label) for target in custom]
+        # No field chosen until the admin chooses one: a mapping set by accident would
+        # overwrite people's profiles at their next sign-in.
+        choices: list[tuple[str, Any]] = [("", "Choose…"), ("Profile", profile)]
+        if own:
+            choices.append(("Your own attributes", own))
+        self.fields["target"].choices = choices  # type: ignore[attr-defined]

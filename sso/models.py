@@ -50,6 +50,10 @@ class SamlConnection(models.Model):
         default=False,
         help_text="Create unknown people at their first sign-in (never while SCIM is on).",
     )
+    # SAML attribute mapping (sso.mapping): [{"attribute": <Name as the IdP sends it>, "target":
+    # "field:<profile field>" | "custom:<the organisation's attribute>"}]. On the connection's row,
+    # so a sign-in reads it with the connection: no statement more for connections without one.
+    attribute_mapping = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(default=now)
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from accounts import audit
 from accounts.audit import Actor
-from accounts.models import Organisation
-from sso import dns_lookup
+from accounts.models import CustomAttribute, Organisation
+from sso import dns_lookup, mapping
 from sso.domains import DomainInvalid, normalise_domain, record_name, record_value
 from sso.metadata import IdpMetadata
 from sso.models import DomainVerification, ProviderKind, SamlConnection, SsoDomain
@@ -18,6 +18,15 @@ from sso.models import DomainVerification, ProviderKind, SamlConnection, SsoDoma
 
 class ConnectionRefused(Exception):
     """A change the connection's state does not allow; the message says why."""
+
+
+class MappingRefused(Exception):
+    """An attribute mapping that cannot be added; ``field`` names the input at fault."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
 
 
 class DomainRefused(Exception):
@@ -154,6 +163,110 @@ def _certificate(certificate: Any) -> dict[str, str]:
 
 def _fingerprints(connection: SamlConnection) -> list[str]:
     return sorted(cert["fingerprint_sha256"] for cert in connection.certificates)
+
+
+# --- attribute mapping -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def connection_map_attribute(
+    *, connection: SamlConnection, actor: Actor, attribute: str, target: str
+) -> mapping.AttributeMapping:
+    """Set ``target`` (a profile field, or one of the organisation's own attributes) from the
+    SAML attribute named ``attribute`` at each sign-in. A target is set from one attribute only."""
+    attribute = attribute.strip()
+    if not attribute:
+        raise MappingRefused(
+            "attribute", "Enter the attribute's name as the identity provider sends it."
+        )
+    if len(attribute) > mapping.MAX_ATTRIBUTE_NAME_LENGTH:
+        raise MappingRefused(
+            "attribute",
+            f"An attribute name is at most {mapping.MAX_ATTRIBUTE_NAME_LENGTH} characters.",
+        )
+    target = _known_target(connection.organisation, target)
+    # Read the mapping as committed, the row locked: two admins adding at once both keep theirs.
+    connection.refresh_from_db(
+        from_queryset=SamlConnection.objects.select_for_update(), fields=["attribute_mapping"]
+    )
+    current = mapping.mappings_of(connection.attribute_mapping)
+    taken = next((line for line in current if line.target.lower() == target.lower()), None)
+    if taken is not None:
+        raise MappingRefused(
+            "target",
+            f"{mapping.target_label(taken)} is already set from “{taken.attribute}”: remove that "
+            "mapping first.",
+        )
+    if len(current) >= mapping.MAX_MAPPINGS:
+        raise MappingRefused(None, f"A connection maps at most {mapping.MAX_MAPPINGS} attributes.")
+    added = mapping.AttributeMapping(attribute, target)
+    connection.attribute_mapping = [line.as_json() for line in (*current, added)]
+    connection.updated_at = timezone.now()
+    connection.save(update_fields=["attribute_mapping", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="saml.attribute_map",
+        target=connection.organisation,
+        changes={"provider": connection.provider, "attribute": attribute, "target": target},
+    )
+    return added
+
+
+@transaction.atomic
+def connection_unmap_attribute(
+    *, connection: SamlConnection, actor: Actor, target: str
+) -> mapping.AttributeMapping | None:
+    """Stop setting ``target`` at sign-in; None when nothing set it."""
+    connection.refresh_from_db(
+        from_queryset=SamlConnection.objects.select_for_update(), fields=["attribute_mapping"]
+    )
+    current = mapping.mappings_of(connection.attribute_mapping)
+    removed = next((line for line in current if line.target == target), None)
+    if removed is None:
+        return None
+    connection.attribute_mapping = [line.as_json() for line in current if line != removed]
+    connection.updated_at = timezone.now()
+    connection.save(update_fields=["attribute_mapping", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="saml.attribute_unmap",
+        target=connection.organisation,
+        changes={"provider": connection.provider, "attribute": removed.attribute, "target": target},
+    )
+    return removed
+
+
+def mappings_of_custom_attribute(organisation: Organisation, name: str) -> list[str]:
+    """The SAML mappings that set the organisation's attribute ``name``, in words ("“dept” on
+    Okta"): what removing the attribute stops. A connection or two per organisation: read
+    whole, filtered here (the same JSON on PostgreSQL and SQLite)."""
+    found = []
+    for connection in SamlConnection.objects.filter(organisation=organisation).only(
+        "provider", "attribute_mapping"
+    ):
+        for line in mapping.mappings_of(connection.attribute_mapping):
+            if line.is_custom and line.name.lower() == name.lower():
+                found.append(f"“{line.attribute}” on {connection.get_provider_display()}")
+    return found
+
+
+def _known_target(organisation: Organisation, target: str) -> str:
+    """The target as stored (an attribute under its own name), or MappingRefused."""
+    if target.startswith(mapping.CUSTOM):
+        name = target.removeprefix(mapping.CUSTOM)
+        attribute = next(
+            (
+                a
+                for a in CustomAttribute.objects.filter(organisation=organisation)
+                if a.name.lower() == name.lower()
+            ),
+            None,
+        )
+        if attribute is not None:
+            return mapping.CUSTOM + attribute.name
+    elif target in {choice.key for choice in mapping.profile_targets()}:
+        return target
+    raise MappingRefused("target", "Choose a profile field or one of your own attributes.")
 
 
 # --- sign-in domains ----------------------------------------------------------------------------

@@ -36,6 +36,12 @@ urlpatterns = [
         views.saml_domain_remove,
         name="saml-domain-remove",
     ),
+    path(PROVIDER + "saml/attributes/", views.saml_attribute_map, name="saml-attribute-map"),
+    path(
+        PROVIDER + "saml/attributes/remove/",
+        views.saml_attribute_unmap,
+        name="saml-attribute-unmap",
+    ),
     # sso.saml_views sends the browser here after a Test sign-in: (provider, attempt id).
     path(PROVIDER + "saml/test/<int:attempt_id>/", views.saml_test_result, name="saml-test-result"),
     path(PROVIDER + "activity/", views.activity, name="activity"),

@@ -6,7 +6,9 @@ never from the URL, and works on that organisation's connection to the provider 
 (``connection_for``). Each form has a view of its own that changes things through
 ``sso.services`` or ``accounts.services`` and sends the browser back to the tab. Changes that
 stop people signing in some way (turning SSO off, requiring SSO, removing a verified sign-in
-domain) ask for confirmation on a page of their own, so they work without JavaScript.
+domain) ask for confirmation on a page of their own, so they work without JavaScript. The
+attribute mapping (``sso.mapping``) is edited here too: which attribute statements set which
+profile fields and which of the organisation's own attributes at each sign-in.
 """
 
 import json
@@ -28,13 +30,13 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import services as accounts_services
 from accounts.access import primary_admin_required
 from accounts.audit import Actor
-from accounts.models import Organisation
+from accounts.models import CustomAttribute, Organisation
 from scim.settings_views import request_log
-from sso import services, signin
+from sso import mapping, services, signin
 from sso.attributes import ALIASES, EXPECTED
 from sso.dns_lookup import Lookup
 from sso.domains import display_domain, record_name, record_value
-from sso.forms import DomainForm, MetadataForm, SwitchesForm
+from sso.forms import AttributeMappingForm, DomainForm, MetadataForm, SwitchesForm
 from sso.models import SamlConnection, SignInAttempt, SignInOutcome, SsoDomain
 from sso.pages import Confirmation, confirm, provider_named, signed_in_admin, tab_context
 from sso.saml_views import with_pending_cookie
@@ -59,6 +61,38 @@ ATTRIBUTE_SOURCES = {
     "google": ("First name", "Last name", "Primary email"),
     "saml": ("the person's first name", "the person's last name", "the person's email address"),
 }
+
+
+# Where each identity provider's admin adds an attribute statement, for the mapping's help.
+MAPPING_HINTS = {
+    "okta": (
+        "In Okta, on the app's SAML settings, add an Attribute Statement: its Name is the "
+        "attribute name to enter here (like department), its Value the Okta attribute "
+        "(like user.department)."
+    ),
+    "entra": (
+        "In Entra ID, under Single sign-on → Attributes & Claims, click Add new claim: the "
+        "claim arrives under its Namespace and Name together (like "
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/department), or its Name alone "
+        "when the namespace is empty."
+    ),
+    "google": (
+        "In the Google Admin console, on the app's SAML attribute mapping, click Add mapping: "
+        "choose the Google Directory attribute (like Employee details → Department) and type an "
+        "App attribute name (like Department); enter that name here."
+    ),
+    "saml": (
+        "Your identity provider's attribute statements (or claims) each have a Name; enter it "
+        "exactly as it is sent (a Test sign-in lists every attribute that arrives)."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    mapping: mapping.AttributeMapping
+    label: str  # what it sets, as people read it
+    gone: bool  # it names an attribute or field that no longer exists: it sets nothing
 
 
 @dataclass(frozen=True)
@@ -264,6 +298,55 @@ def saml_domain_remove(
     return HttpResponseRedirect(reverse("sso_settings:saml", args=[provider]) + "#main")
 
 
+@require_POST
+@never_cache
+@primary_admin_required
+def saml_attribute_map(
+    request: HttpRequest, provider: str, organisation: Organisation
+) -> HttpResponse:
+    connection = services.connection_for(organisation=organisation, provider=provider)
+    form = AttributeMappingForm(request.POST, custom=_custom_targets(organisation))
+    if form.is_valid():
+        try:
+            added = services.connection_map_attribute(
+                connection=connection,
+                actor=Actor.admin(signed_in_admin(request)),
+                attribute=form.cleaned_data["attribute"],
+                target=form.cleaned_data["target"],
+            )
+        except services.MappingRefused as refused:
+            form.add_error(refused.field, refused.message)
+        else:
+            messages.success(
+                request,
+                f"“{added.attribute}” now sets {mapping.target_label(added)} at each sign-in.",
+            )
+            return HttpResponseRedirect(reverse("sso_settings:saml", args=[provider]) + "#main")
+    return _render_saml_tab(request, organisation, connection, MetadataForm(), mapping_form=form)
+
+
+@require_POST
+@never_cache
+@primary_admin_required
+def saml_attribute_unmap(
+    request: HttpRequest, provider: str, organisation: Organisation
+) -> HttpResponse:
+    """Stop setting a field from an attribute; what people have keeps its value."""
+    connection = services.connection_for(organisation=organisation, provider=provider)
+    removed = services.connection_unmap_attribute(
+        connection=connection,
+        actor=Actor.admin(signed_in_admin(request)),
+        target=request.POST.get("target", ""),
+    )
+    if removed is not None:
+        messages.success(
+            request,
+            f"“{removed.attribute}” no longer sets {mapping.target_label(removed)}; the values "
+            "people have stay.",
+        )
+    return HttpResponseRedirect(reverse("sso_settings:saml", args=[provider]) + "#main")
+
+
 @require_GET
 @never_cache
 @primary_admin_required
@@ -338,8 +421,10 @@ def _render_saml_tab(
     metadata_form: MetadataForm,
     *,
     domain_form: DomainForm | None = None,
+    mapping_form: AttributeMappingForm | None = None,
 ) -> HttpResponse:
     provider = connection.provider
+    own = list(CustomAttribute.objects.filter(organisation=organisation))
     last_test = (
         SignInAttempt.objects.filter(
             connection=connection,
@@ -372,10 +457,31 @@ def _render_saml_tab(
             for domain in SsoDomain.objects.filter(organisation=organisation)
         ],
         "domain_form": domain_form or DomainForm(),
+        "mapping_rows": _mapping_rows(connection, own),
+        "mapping_form": mapping_form or AttributeMappingForm(custom=mapping.custom_targets(own)),
+        "mapping_hint": MAPPING_HINTS[provider],
     }
     return render(
         request, "sso/settings/saml_tab.html", tab_context(organisation, provider, "saml", context)
     )
+
+
+def _custom_targets(organisation: Organisation) -> list[mapping.Target]:
+    return mapping.custom_targets(CustomAttribute.objects.filter(organisation=organisation))
+
+
+def _mapping_rows(connection: SamlConnection, own: list[CustomAttribute]) -> list[MappingRow]:
+    fields = {target.key for target in mapping.profile_targets()}
+    names = {attribute.name.lower(): attribute.name for attribute in own}
+    rows = []
+    for line in mapping.mappings_of(connection.attribute_mapping):
+        if line.is_custom:
+            gone = line.name.lower() not in names
+            label = names.get(line.name.lower(), line.name)
+        else:
+            gone, label = line.target not in fields, mapping.target_label(line)
+        rows.append(MappingRow(line, label, gone))
+    return rows
 
 
 def _domain(organisation: Organisation, domain_id: int) -> SsoDomain:
@@ -497,8 +603,11 @@ def _confirmation(
 def _result_context(attempt: SignInAttempt, provider: str) -> dict[str, object]:
     rows, others = _attribute_rows(attempt.attributes, provider)
     difference = attempt.clock_difference_seconds
+    checks = [check for check in attempt.checks if check["code"] != mapping.CHECK_CODE]
     return {
         "attempt": attempt,
+        "checks": checks,
+        "mapping_checks": [c for c in attempt.checks if c["code"] == mapping.CHECK_CODE],
         "is_test": attempt.outcome in (SignInOutcome.TEST_PASSED, SignInOutcome.TEST_FAILED),
         "connection_enabled": attempt.connection is not None and attempt.connection.enabled,
         "clock_difference": f"{difference:+.0f} s" if difference is not None else "",

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,7 +15,8 @@ from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from accounts import services
 from accounts.audit import Actor
 from accounts.errors import AccountsError
-from accounts.models import User
+from accounts.models import CustomAttribute, User
+from sso import mapping
 from sso.attributes import profile_from
 from sso.models import (
     AcceptedAssertion,
@@ -114,7 +116,9 @@ def consume(
         _mark_replayed(verdict)
     record = _Recorder(connection, verdict, ip)
     if pending is not None and pending.tested_by is not None:
-        return Result(record.test())
+        # What each mapped attribute would set, shown with the checks; nothing changes.
+        readings = _mapped(connection, verdict.attributes)
+        return Result(record.test([mapping.check(r, applied=False) for r in readings]))
     failure = verdict.failure
     if failure is not None:
         return Result(record.refused(failure.code, failure.detail))
@@ -166,32 +170,96 @@ def _sign_in(connection: SamlConnection, verdict: Verdict, record: "_Recorder") 
         by_email = list(people.with_email(verdict.name_id)[:2])
         user = by_email[0] if len(by_email) == 1 else None
     profile = profile_from(verdict.attributes)
+    readings = _mapped(connection, verdict.attributes)
+    # A mapped profile field overrides the conventional names: the admin chose it.
+    profile.update(
+        {r.mapping.name: str(r.value) for r in readings if r.sets and not r.mapping.is_custom}
+    )
     actor = Actor.saml(verdict.name_id)
     if user is not None and (not user.is_active or user.is_deleted):
         return Result(record.refused(ACCESS_REMOVED, "This person's access was removed."))
+    before = _values_before(user, readings)
     try:
         if user is None:
             if not connection.jit_allowed:
                 return Result(
                     record.refused(UNKNOWN_USER, "No account with this NameID in the organisation.")
                 )
+            profile.setdefault("email", verdict.name_id if "@" in verdict.name_id else "")
+            profile.setdefault("given_name", "")
+            profile.setdefault("family_name", "")
             user = services.user_create(
                 organisation=organisation,
                 actor=actor,
                 username=verdict.name_id,
-                email=profile.get("email") or (verdict.name_id if "@" in verdict.name_id else ""),
-                given_name=profile.get("given_name", ""),
-                family_name=profile.get("family_name", ""),
+                **cast(services.UserFields, profile),
             )
         else:
             changed = {
                 name: value for name, value in profile.items() if getattr(user, name) != value
             }
             if changed:  # most sign-ins change nothing: no need to open a savepoint for them
-                services.user_update(user=user, actor=actor, **changed)
+                services.user_update(user=user, actor=actor, **cast(services.UserChanges, changed))
     except (AccountsError, ValidationError) as error:
         return Result(record.refused("profile", f"The attributes could not be used: {error}"))
-    return Result(record.signed_in(user), user=user)
+    checks = _apply_custom_values(user, actor, readings, before)
+    return Result(record.signed_in(user, checks), user=user)
+
+
+def _mapped(connection: SamlConnection, attributes: dict[str, list[str]]) -> list[mapping.Reading]:
+    """What the connection's attribute mapping makes of these attributes. Nothing is read for a
+    connection without a mapping (the ACS's budget), and the organisation's own attributes only
+    when a mapping sets one of them."""
+    mappings = mapping.mappings_of(connection.attribute_mapping)
+    if not mappings:
+        return []
+    defined = {}
+    if any(line.is_custom for line in mappings):
+        defined = {
+            attribute.name.lower(): attribute
+            for attribute in CustomAttribute.objects.filter(organisation=connection.organisation)
+        }
+    return mapping.read(attributes, mappings, defined)
+
+
+def _values_before(user: User | None, readings: list[mapping.Reading]) -> list[object]:
+    """Each mapping's target as it was before this sign-in, for its check's words."""
+    if user is None:
+        return [None] * len(readings)
+    return [
+        user.custom_attributes.get(r.mapping.name)
+        if r.mapping.is_custom
+        else getattr(user, r.mapping.name, None)
+        for r in readings
+    ]
+
+
+def _apply_custom_values(
+    user: User, actor: Actor, readings: list[mapping.Reading], before: list[object]
+) -> list[dict[str, object]]:
+    """Set the organisation's own attributes the mapping read, when they changed; the checks
+    that say what each mapping did. The values were checked against their types already, so
+    only a removal of the attribute during this sign-in can refuse them: then they are skipped,
+    and the sign-in goes ahead all the same."""
+    changed = {
+        r.mapping.name: r.value
+        for r, old in zip(readings, before, strict=True)
+        if r.sets and r.mapping.is_custom and old != r.value
+    }
+    if changed:
+        try:
+            services.user_set_custom_attributes(user=user, actor=actor, values=changed)
+        except (AccountsError, ValidationError) as error:
+            skipped = f"Could not be set: {error}"
+            readings = [
+                mapping.Reading(r.mapping, r.label, problem=skipped)
+                if r.mapping.name in changed and r.mapping.is_custom
+                else r
+                for r in readings
+            ]
+    return [
+        mapping.check(r, before=old, applied=True) for r, old in zip(readings, before, strict=True)
+    ]
 
 
 class _Recorder:
@@ -201,7 +269,12 @@ class _Recorder:
         self.connection, self.verdict, self.ip = connection, verdict, ip
 
     def _save(
-        self, outcome: str, code: str = "", reason: str = "", user: User | None = None
+        self,
+        outcome: str,
+        code: str = "",
+        reason: str = "",
+        user: User | None = None,
+        mapped: list[dict[str, object]] | None = None,
     ) -> SignInAttempt:
         return SignInAttempt.objects.create(
             organisation=self.connection.organisation,
@@ -213,18 +286,19 @@ class _Recorder:
             attributes=self.verdict.attributes,
             user=user,
             ip=self.ip,
-            checks=[check.as_dict() for check in self.verdict.checks],
+            # The response's checks, then what each mapped attribute did (or would do).
+            checks=[check.as_dict() for check in self.verdict.checks] + (mapped or []),
             clock_difference_seconds=self.verdict.clock_difference_seconds,
         )
 
-    def test(self) -> SignInAttempt:
+    def test(self, mapped: list[dict[str, object]]) -> SignInAttempt:
         failure = self.verdict.failure
         if failure is None:
-            return self._save(SignInOutcome.TEST_PASSED)
-        return self._save(SignInOutcome.TEST_FAILED, failure.code, failure.detail)
+            return self._save(SignInOutcome.TEST_PASSED, mapped=mapped)
+        return self._save(SignInOutcome.TEST_FAILED, failure.code, failure.detail, mapped=mapped)
 
     def refused(self, code: str, reason: str) -> SignInAttempt:
         return self._save(SignInOutcome.REFUSED, code, reason)
 
-    def signed_in(self, user: User) -> SignInAttempt:
-        return self._save(SignInOutcome.SIGNED_IN, user=user)
+    def signed_in(self, user: User, mapped: list[dict[str, object]]) -> SignInAttempt:
+        return self._save(SignInOutcome.SIGNED_IN, user=user, mapped=mapped)

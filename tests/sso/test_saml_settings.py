@@ -968,8 +968,8 @@ def test_the_forms_work_with_the_token_the_page_gives(org, primary_admin, okta):
     browser.force_login(primary_admin)
     page = browser.get(url("saml")).content.decode()
     tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    # switches, metadata, Test sign-in, Add domain, and sign-out
-    assert len(tokens) == page.count('<form method="post"') == 5
+    # switches, Add mapping, metadata, Test sign-in, Add domain, and sign-out
+    assert len(tokens) == page.count('<form method="post"') == 6
 
     response = browser.post(
         url("saml-switches"), {"enabled": "on", "csrfmiddlewaretoken": tokens[0]}
