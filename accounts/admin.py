@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from accounts import services
+from accounts import profile, services
 from accounts.audit import Actor
 from accounts.errors import (
     AccountsError,
@@ -52,18 +52,27 @@ admin.site.unregister(Group)
 ORGANISATION_FIELDS = ("name", "scim_enabled", "sso_required")
 _USER_IDENTITY_FIELDS = ("username", "external_id", "email", "role")
 _USER_DETAIL_FIELDS = (
+    "honorific_prefix",
     "given_name",
+    "middle_name",
     "family_name",
+    "honorific_suffix",
+    "formatted_name",
     "display_name",
+    "nick_name",
     "title",
-    "department",
-    "employee_number",
-    "phone_number",
+    "user_type",
+    "preferred_language",
     "locale",
     "timezone",
+    "profile_url",
 )
+_USER_WORK_FIELDS = ("employee_number", "company", "division", "department", "cost_center")
 # What services.user_update changes; manager, status and record fields have their own services.
-USER_PROFILE_FIELDS = (*_USER_IDENTITY_FIELDS, *_USER_DETAIL_FIELDS)
+# The multi-valued attributes (emails, phone numbers, addresses, photos) and the organisation's
+# own attributes are shown read-only: the identity provider keeps them (the email field changes
+# the sign-in address, one of the emails).
+USER_PROFILE_FIELDS = (*_USER_IDENTITY_FIELDS, *_USER_DETAIL_FIELDS, *_USER_WORK_FIELDS)
 TEAM_FIELDS = ("display_name", "external_id")
 
 
@@ -360,18 +369,26 @@ class UserAdmin(ServiceAdmin[User]):
         "is_superuser",
         "pending_manager_value",
         "pending_manager_display",
+        "contact_values",
+        "custom_attribute_values",
         "created_at",
         "updated_at",
     ]
     add_fieldsets = [
         (None, {"fields": ["organisation", *_USER_IDENTITY_FIELDS]}),
         ("Profile", {"fields": _USER_DETAIL_FIELDS}),
+        ("Work", {"fields": _USER_WORK_FIELDS}),
         ("Manager", {"fields": ["manager"]}),
         ("Password", {"fields": ["initial_password"]}),
     ]
     fieldsets = [
         (None, {"fields": ["organisation", "public_id", *_USER_IDENTITY_FIELDS]}),
         ("Profile", {"fields": _USER_DETAIL_FIELDS}),
+        ("Work", {"fields": _USER_WORK_FIELDS}),
+        (
+            "Kept by the identity provider",
+            {"fields": ["contact_values", "custom_attribute_values"]},
+        ),
         ("Manager", {"fields": ["manager", "pending_manager_value", "pending_manager_display"]}),
         ("Status", {"fields": ["is_active", "deactivated_at", "deleted_at", "last_login"]}),
         ("Record", {"fields": ["is_staff", "is_superuser", "created_at", "updated_at"]}),
@@ -397,6 +414,19 @@ class UserAdmin(ServiceAdmin[User]):
     @admin.display(boolean=True, description="Deleted", ordering="deleted_at")
     def deleted(self, user: User) -> bool:
         return user.is_deleted
+
+    @admin.display(description="Emails, phones, addresses, photos")
+    def contact_values(self, user: User) -> SafeString:
+        return _fact_list([(fact.label, fact.value) for fact in profile.contact_facts(user)])
+
+    @admin.display(description="The organisation's own attributes")
+    def custom_attribute_values(self, user: User) -> SafeString:
+        return _fact_list(
+            [
+                (f"{value.name} ({value.type or 'no longer defined'})", value.text)
+                for value in profile.custom_values_of(user)
+            ]
+        )
 
     def save_model(
         self, request: HttpRequest, obj: User, form: forms.BaseForm, change: bool
@@ -486,6 +516,13 @@ class UserAdmin(ServiceAdmin[User]):
             except (AccountsError, ValidationError) as error:
                 level, outcome = messages.ERROR, _message_of(error)
             self.message_user(request, f"{who}: {outcome}", level)
+
+
+def _fact_list(facts: list[tuple[str, str]]) -> SafeString:
+    if not facts:
+        return format_html("{}", "—")
+    rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", facts)
+    return format_html('<table class="profile-values">{}</table>', rows)
 
 
 def _message_of(error: AccountsError | ValidationError) -> str:

@@ -57,3 +57,24 @@ class UserDeleted(AccountsError):
     def __init__(self, user: "User") -> None:
         super().__init__(f"User {user.username!r} is deleted; restore (revive) them first.")
         self.user = user
+
+
+class CustomAttributeRefused(AccountsError):
+    """An attribute of the organisation's own that cannot be defined as asked: a name outside
+    SCIM's attribute grammar, an unknown type, a description too long. ``field`` names the input
+    at fault, for forms."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class CustomAttributeNameTaken(CustomAttributeRefused):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            "name",
+            f"This organisation already has an attribute named {name!r} "
+            "(SCIM compares attribute names ignoring case).",
+        )
+        self.name = name

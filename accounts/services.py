@@ -6,20 +6,24 @@ naming the actor, the action, the object and the fields that changed.
 """
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, Value
+from django.db import IntegrityError, NotSupportedError, connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Func, JSONField, Q, QuerySet, Value
 from django.db.models.functions import Lower
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
-from accounts import audit
+from accounts import audit, custom_attributes, profile_values
 from accounts.audit import Actor
 from accounts.errors import (
+    CustomAttributeNameTaken,
+    CustomAttributeRefused,
     ManagerRefused,
     MembersRefused,
     OrganisationSlugTaken,
@@ -28,23 +32,50 @@ from accounts.errors import (
     UserConflict,
     UserDeleted,
 )
-from accounts.models import AuditEvent, Organisation, Role, Team, TeamMembership, User
+from accounts.models import (
+    PROFILE_LISTS,
+    AttributeType,
+    AuditEvent,
+    CustomAttribute,
+    Organisation,
+    Role,
+    Team,
+    TeamMembership,
+    User,
+)
 
 
 class UserFields(TypedDict, total=False):
     """The profile of a user that provisioning and admins may set, besides the userName."""
 
     external_id: str | None
+    # The sign-in address. Given alone it changes that one of ``emails`` (profile_values);
+    # with ``emails`` it is worked out from them and need not be given.
     email: str
     given_name: str
+    middle_name: str
     family_name: str
+    honorific_prefix: str
+    honorific_suffix: str
+    formatted_name: str
     display_name: str
+    nick_name: str
+    profile_url: str
     title: str
-    department: str
-    employee_number: str
-    phone_number: str
+    user_type: str
+    preferred_language: str
     locale: str
     timezone: str
+    employee_number: str
+    cost_center: str
+    company: str
+    division: str
+    department: str
+    # Lists of values as SCIM sends them (accounts.models.PROFILE_LISTS).
+    emails: list[dict[str, Any]]
+    phone_numbers: list[dict[str, Any]]
+    addresses: list[dict[str, Any]]
+    photos: list[dict[str, Any]]
     role: str
 
 
@@ -123,12 +154,14 @@ def organisation_update(
 @transaction.atomic
 def staff_create(*, username: str, password: str | None, email: str = "") -> User:
     """A support staff superuser: no organisation, Django admin only."""
-    user = User(username=username, email=email, is_staff=True, is_superuser=True)
+    user = User(username=username, is_staff=True, is_superuser=True)
+    _apply(user, _with_sign_in_email(user, {"email": email}))
     user.set_password(password)
     _validate(user)
     if User.objects.support_staff().with_username(username).exists():
         raise UserConflict(field="userName", value=username, existing=None)
     user.save()
+    profile_values.store(user, [f for f in PROFILE_LISTS if getattr(user, f)], new=True)
     audit.record(
         actor=Actor.system("createsuperuser"),
         action="staff.create",
@@ -151,7 +184,8 @@ def user_create(
 ) -> User:
     """Create a person. Raises UserConflict when the userName or externalId is taken (active,
     inactive or deleted: the caller decides whether to revive the existing row)."""
-    user = User(organisation=organisation, username=username, **fields)
+    user = User(organisation=organisation, username=username)
+    _apply(user, _with_sign_in_email(user, dict(fields)))
     user.updated_at = user.created_at
     user.set_password(password)  # None gives an unusable password: SSO-only
     if not active:
@@ -159,6 +193,7 @@ def user_create(
     _validate(user)
     _refuse_conflicts(user)
     _save_new_user(user)
+    profile_values.store(user, [f for f in PROFILE_LISTS if getattr(user, f)], new=True)
     audit.record(actor=actor, action="user.create", target=user, changes=_profile_of(user))
     if manager is not None and not manager.is_empty:
         user_set_manager_reference(user=user, actor=actor, reference=manager)
@@ -171,7 +206,7 @@ def user_update(*, user: User, actor: Actor, **changes: Unpack[UserChanges]) -> 
     """Change profile fields; only the fields that really change are saved and audited."""
     if user.is_deleted:
         raise UserDeleted(user)
-    diff = _apply(user, dict(changes))
+    diff = _apply(user, _with_sign_in_email(user, dict(changes)))
     if not diff:
         return user
     _validate(user)
@@ -179,6 +214,7 @@ def user_update(*, user: User, actor: Actor, **changes: Unpack[UserChanges]) -> 
         _refuse_conflicts(user)
     user.updated_at = timezone.now()
     _save_existing_user(user, [*diff, "updated_at"])
+    profile_values.store(user, diff)
     audit.record(actor=actor, action="user.update", target=user, changes=diff)
     if {"username", "email"} & diff.keys():
         _touch_reports_of(user, user.updated_at)  # they show this email as their manager's
@@ -271,7 +307,7 @@ def user_revive(
     """Bring back a deleted or deactivated person as the same row (same id, teams and
     history), taking the profile the identity provider sends now."""
     was_deleted, was_active = user.is_deleted, user.is_active
-    diff = _apply(user, dict(fields))
+    diff = _apply(user, _with_sign_in_email(user, dict(fields)))
     _validate(user)
     if {"username", "external_id"} & diff.keys():
         _refuse_conflicts(user)
@@ -283,6 +319,7 @@ def user_revive(
         user.is_active, user.deactivated_at = False, user.deactivated_at or now
     user.updated_at = now
     _save_existing_user(user, [*diff, "deleted_at", "is_active", "deactivated_at", "updated_at"])
+    profile_values.store(user, diff)
     if was_deleted:  # the teams and reports that kept their links show them again
         _touch_teams_of(user, now)
         _touch_reports_of(user, now)
@@ -710,6 +747,9 @@ def _validate(instance: User | Team) -> None:
     )
     if isinstance(instance, User) and instance.external_id == "":
         raise ValidationError({"external_id": "externalId must not be empty; omit it instead."})
+    if isinstance(instance, User):
+        for field in PROFILE_LISTS:
+            profile_values.check(field, getattr(instance, field))
 
 
 def _refuse_conflicts(user: User) -> None:
@@ -721,6 +761,17 @@ def _refuse_conflicts(user: User) -> None:
         existing = people.filter(external_id=user.external_id).first()
         if existing is not None:
             raise UserConflict(field="externalId", value=user.external_id, existing=existing)
+
+
+def _with_sign_in_email(user: User, changes: dict[str, Any]) -> dict[str, Any]:
+    """The changes with the sign-in address and the emails kept in step (User.email): new
+    emails give the address; a new address alone changes that one of the emails."""
+    emails = changes.get("emails")
+    if isinstance(emails, list):
+        changes["email"] = profile_values.sign_in_address(emails)
+    elif "email" in changes:
+        changes["emails"] = profile_values.with_sign_in_address(user.emails, changes["email"])
+    return changes
 
 
 def _save_new_user(user: User) -> None:
@@ -756,3 +807,209 @@ def _as_uuid(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
+
+
+# --- the organisation's own attributes -----------------------------------------------------
+#
+# An organisation defines attributes of its own (CustomAttribute); each person's values live in
+# User.custom_attributes, a JSON object keyed by the attribute's name as defined. SCIM publishes
+# and accepts them as one schema extension of User, SAML sign-in sets them from mapped attribute
+# statements; both through user_set_custom_attributes.
+
+
+@transaction.atomic
+def custom_attribute_add(
+    *,
+    organisation: Organisation,
+    actor: Actor,
+    name: str,
+    type: str,
+    description: str = "",
+) -> CustomAttribute:
+    """Define an attribute. Refused (CustomAttributeRefused) for a name outside SCIM's attribute
+    grammar, an unknown type, a description too long, and a name the organisation has already
+    (compared ignoring case, as SCIM compares attribute names: CustomAttributeNameTaken)."""
+    if not custom_attributes.is_attribute_name(name):
+        raise CustomAttributeRefused(
+            "name",
+            f"{name!r} is not a SCIM attribute name: use 1 to 64 letters, digits, hyphens and "
+            "underscores, starting with a letter.",
+        )
+    if type not in AttributeType.values:
+        raise CustomAttributeRefused(
+            "type", f"{type!r} is not a type; use one of {', '.join(AttributeType.values)}."
+        )
+    _check_description(description)
+    if _custom_attributes_named(organisation, name).exists():
+        raise CustomAttributeNameTaken(name)
+    attribute = CustomAttribute(
+        organisation=organisation, name=name, type=type, description=description
+    )
+    try:
+        with transaction.atomic():
+            attribute.save()
+    except IntegrityError:  # the same name added twice at once; the constraint held
+        raise CustomAttributeNameTaken(name) from None
+    # Values a request racing an earlier removal of this name may have left (see below): a new
+    # attribute starts with no values at all.
+    _delete_custom_values(organisation, name)
+    audit.record(
+        actor=actor,
+        action="custom_attribute.add",
+        target=organisation,
+        changes={"name": name, "type": type, "description": description},
+    )
+    return attribute
+
+
+@transaction.atomic
+def custom_attribute_update(
+    *, attribute: CustomAttribute, actor: Actor, description: str
+) -> CustomAttribute:
+    """Change the description. The name and type stay: identity providers send values by the
+    name, and the values people have are of the type."""
+    _check_description(description)
+    if attribute.description == description:
+        return attribute
+    old = attribute.description
+    attribute.description = description
+    attribute.save(update_fields=["description"])
+    audit.record(
+        actor=actor,
+        action="custom_attribute.update",
+        target=attribute.organisation,
+        changes={"name": attribute.name, "description": [old, description]},
+    )
+    return attribute
+
+
+@transaction.atomic
+def custom_attribute_remove(*, attribute: CustomAttribute, actor: Actor) -> int:
+    """Remove the attribute: SCIM stops publishing and accepting it, sign-ins stop setting it,
+    and every person's value of it is deleted. Returns how many people had a value.
+
+    The values go in one UPDATE whatever the organisation's size (a JSON key removal, see
+    _WithoutKey), in the transaction that deletes the definition: no value outlives its
+    attribute, and a person's row is locked once, briefly, like any profile change. The people
+    who had a value get a new lastModified, since their SCIM representation changes."""
+    organisation = attribute.organisation
+    name, type_ = attribute.name, attribute.type
+    attribute.delete()
+    deleted = _delete_custom_values(organisation, name)
+    audit.record(
+        actor=actor,
+        action="custom_attribute.remove",
+        target=organisation,
+        changes={"name": name, "type": type_, "values_deleted": deleted},
+    )
+    return deleted
+
+
+@transaction.atomic
+def user_set_custom_attributes(
+    *, user: User, actor: Actor, values: Mapping[str, object], replace: bool = False
+) -> User:
+    """Set some of a person's values of the organisation's own attributes; None or "" clears
+    one. With ``replace`` (SCIM PUT), the attributes not in ``values`` are cleared too.
+
+    Names are matched ignoring case and stored under the attribute's own name; each value is
+    read as its attribute's type (accounts.custom_attributes.typed_value, so "42" is a whole
+    number and "False" a boolean). An unknown name or a value that does not fit raises
+    ValidationError naming it, and nothing changes. Only real changes are saved and audited."""
+    if user.is_deleted:
+        raise UserDeleted(user)
+    assert user.organisation_id is not None, "support staff have no attributes of their own"
+    defined = {
+        attribute.name.lower(): attribute
+        for attribute in CustomAttribute.objects.filter(organisation_id=user.organisation_id)
+    }
+    wanted: dict[str, custom_attributes.JsonValue | None] = {}
+    errors: dict[str, str] = {}
+    for given, raw in values.items():
+        attribute = defined.get(given.lower())
+        if attribute is None:
+            errors[given] = f"There is no attribute named {given!r} in this organisation."
+            continue
+        try:
+            wanted[attribute.name] = custom_attributes.typed_value(attribute.type, raw)
+        except custom_attributes.ValueRefused as refused:
+            errors[attribute.name] = f"{attribute.name}: {refused}"
+    if errors:
+        raise ValidationError(errors)
+    if replace:
+        wanted = {attribute.name: wanted.get(attribute.name) for attribute in defined.values()}
+    # Read the values as committed, with the row locked as SCIM locks people: a sign-in and a
+    # SCIM request changing different attributes of one person at once both keep theirs.
+    user.refresh_from_db(
+        from_queryset=User.objects.select_for_update(no_key=True), fields=["custom_attributes"]
+    )
+    current = dict(user.custom_attributes)
+    diff: dict[str, list[Any]] = {}
+    for name, value in wanted.items():
+        if current.get(name) != value:
+            diff[name] = [current.get(name), value]
+            if value is None:
+                current.pop(name, None)
+            else:
+                current[name] = value
+    if not diff:
+        return user
+    user.custom_attributes = current
+    user.updated_at = timezone.now()
+    user.save(update_fields=["custom_attributes", "updated_at"])
+    audit.record(actor=actor, action="user.set_custom_attributes", target=user, changes=diff)
+    return user
+
+
+def _check_description(description: str) -> None:
+    if len(description) > custom_attributes.MAX_DESCRIPTION_LENGTH:
+        raise CustomAttributeRefused(
+            "description",
+            f"Keep the description to {custom_attributes.MAX_DESCRIPTION_LENGTH} characters.",
+        )
+
+
+def _custom_attributes_named(organisation: Organisation, name: str) -> "QuerySet[CustomAttribute]":
+    return (
+        CustomAttribute.objects.filter(organisation=organisation)
+        .alias(name_lower=Lower("name"))
+        .filter(name_lower=Lower(Value(name)))
+    )
+
+
+class _WithoutKey(Func):
+    """A JSON column without one key, as one SQL expression: jsonb's ``-`` on PostgreSQL,
+    JSON_REMOVE on SQLite. (Django has no such expression; these are the two databases
+    auzlearn runs on, and any other is refused rather than half supported.)"""
+
+    output_field = JSONField()
+
+    def __init__(self, column: str, key: str) -> None:
+        super().__init__(F(column))
+        self.key = key
+
+    def as_sql(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotSupportedError("Removing a JSON key is written for PostgreSQL and SQLite only.")
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"({column} - %s::text)", (*params, self.key)
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        # The name is in SCIM's grammar (letters, digits, "-" and "_"), so it needs no escaping
+        # inside the quoted path step.
+        return f"JSON_REMOVE({column}, %s)", (*params, f'$."{self.key}"')
+
+
+def _delete_custom_values(organisation: Organisation, name: str) -> int:
+    """Delete every value of the attribute ``name`` in the organisation, in one UPDATE; the
+    number of people who had one."""
+    people = User.objects.filter(organisation=organisation, custom_attributes__has_key=name)
+    return people.update(
+        custom_attributes=_WithoutKey("custom_attributes", name), updated_at=timezone.now()
+    )

@@ -10,9 +10,9 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts import services
+from accounts import profile_values, services
 from accounts.audit import Actor
-from accounts.models import Organisation, Team, TeamMembership, User
+from accounts.models import Organisation, ProfileValue, Team, TeamMembership, User
 from bench import layout, progress
 from bench.layout import OrganisationPlan
 
@@ -40,6 +40,8 @@ def _people(organisation: Organisation, plan: OrganisationPlan) -> list[int]:
         for start in range(0, plan.people, BATCH):
             indices = range(start, min(start + BATCH, plan.people))
             rows = User.objects.bulk_create([_person(organisation, plan, i) for i in indices])
+            # Each person's email, one row each, as services.user_create writes them.
+            ProfileValue.objects.bulk_create(profile_values.rows_of_many(rows, ["emails"]))
             pks += [row.pk for row in rows]
             bar.update(len(indices))
     return pks
@@ -54,6 +56,8 @@ def _person(organisation: Organisation, plan: OrganisationPlan, index: int) -> U
         username=username,
         external_id=f"00u{index:017d}",  # Okta's user ids look like this
         email=username.lower(),
+        # As Okta sends it (bench.scenarios), so that a PUT of the same person leaves it as is.
+        emails=[{"primary": True, "value": username.lower(), "type": "work"}],
         given_name=given,
         family_name=family,
         display_name=f"{given} {family}",

@@ -37,24 +37,6 @@ def as_bool(value: Any, attribute: str) -> bool:
     raise invalid_value(f'"{attribute}" must be true or false.')
 
 
-def pick_value(values: Any, attribute: str) -> str:
-    """The one value we keep of a multi-valued attribute (emails, phoneNumbers): the primary
-    one, else the last work one (a PATCH ``add`` appends the new value after the one we had),
-    else the first."""
-    if values is None or values == "":
-        return ""
-    if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
-        raise invalid_value(f'"{attribute}" must be a list of objects with a "value".')
-    chosen = (
-        next((v for v in values if get_ci(v, "primary") in (True, "true", "True")), None)
-        or next(
-            (v for v in reversed(values) if str(get_ci(v, "type") or "").lower() == "work"), None
-        )
-        or (values[0] if values else None)
-    )
-    return as_text(get_ci(chosen, "value"), f"{attribute}.value") if chosen else ""
-
-
 def version_of(pk: Any, modified: datetime) -> str:
     """A weak ETag that changes whenever the resource's representation does: the moment it
     last changed, to the microsecond, which is also its meta.lastModified."""

@@ -21,18 +21,27 @@ Semantics worth knowing (RFC 7644 leaves them to the service provider):
 - dateTime values compare as instants (offsets honoured; no offset means UTC), to the
   microsecond we store and emit: ``meta.lastModified gt "<a value we emitted>"`` never misses a
   later change, which is what incremental imports rely on.
+- Multi-valued profile attributes (emails, phoneNumbers, addresses, photos) are filtered over
+  their rows in ``accounts.models.ProfileValue``, one per value: ``addresses[locality eq
+  "London" and type eq "work"]`` is one address matching both. ``primary`` is false when absent.
+- The organisation's own attributes (CUSTOM_USER) are filtered in the person's own row, in the
+  JSON column that holds them, each as its declared type: strings ignoring case, numbers and
+  dateTimes in order, booleans with eq/ne. Their definitions are read only when a filter or
+  sortBy names an attribute the constant schemas do not have.
 - Outside brackets a sub-attribute of a multi-valued attribute means "any value":
   ``groups.value eq "x"`` is "in team x", and ``groups.value ne "x"`` is "not in team x". Inside
   brackets every condition must hold for the same value: ``groups[value eq "a" and display
   eq "b"]`` is one membership row matching both.
 - Deleted users are not shown as members by SCIM, so ``members`` filters ignore them. (The caller
   excludes deleted users from the Users endpoint itself.)
-- sortBy takes single-valued attributes of the resource's own row (and emails/phoneNumbers, of
-  which we keep one value); people without a value sort last ascending and first
-  descending (§3.4.2.3), and the immutable pk always breaks ties.
+- sortBy takes single-valued attributes of the resource's own row, the organisation's own
+  attributes, and emails (by the sign-in address: the primary one, else the last work one);
+  people without a value sort last ascending and first descending (§3.4.2.3), and the
+  immutable pk always breaks ties.
 """
 
 import datetime as dt
+import json
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -40,16 +49,22 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from django.db.models import F, Q, Value
+from django.db import NotSupportedError
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Case, F, Func, JSONField, Q, TextField, Value, When
 from django.db.models.expressions import OrderBy
-from django.db.models.functions import Left, Lower, NullIf, Right, StrIndex
+from django.db.models.functions import Concat, Left, Length, Lower, NullIf, Right, StrIndex
 from django.db.models.lookups import (
     Exact,
     GreaterThan,
     GreaterThanOrEqual,
+    IContains,
+    IEndsWith,
+    IStartsWith,
     LessThan,
     LessThanOrEqual,
 )
+from django.db.models.sql.compiler import SQLCompiler
 from scim2_models.exceptions import InvalidFilterException, InvalidPathException
 from scim2_models.path import (
     AttrPath,
@@ -65,9 +80,9 @@ from scim2_models.path import (
     ValuePath,
 )
 
-from accounts import versions
-from accounts.models import TeamMembership, User
-from scim import schema
+from accounts import custom_attributes, versions
+from accounts.models import AttributeType, ProfileValue, TeamMembership, User
+from scim import fields, schema
 from scim.errors import ScimError, invalid_filter, invalid_value
 
 MAX_FILTER_LENGTH = 1000
@@ -134,6 +149,9 @@ class Complex:
     multi_valued: bool = False
     # Whether the values live in the resource's own row (so they can be sorted on).
     same_row: bool = True
+    # What sortBy on a multi-valued attribute uses, if it can (RFC 7644 §3.4.2.3: its primary
+    # value): a column of the resource's own row.
+    sort: "Column | None" = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +160,17 @@ class LastModified:
     (accounts.versions), so that an incremental import sees a renamed team's members."""
 
 
-Target = Column | Constant | Unfilterable | Complex | LastModified
+@dataclass(frozen=True)
+class Custom:
+    """One of the organisation's own attributes: a key of the person's ``custom_attributes``
+    (JSON, on their own row), holding a value of the attribute's type as
+    accounts.custom_attributes stores it."""
+
+    name: str
+    type: str
+
+
+Target = Column | Constant | Unfilterable | Complex | LastModified | Custom
 
 
 def _same_row(q: Q) -> Q:
@@ -169,11 +197,12 @@ def _with_manager(q: Q) -> Q:
     return Q(manager__isnull=False, manager__in=managers.values("pk"))
 
 
-def _one_value(column: str) -> Callable[[Q], Q]:
-    """emails and phoneNumbers: we keep one work value in a column; it exists iff non-empty."""
+def _profile_values(attribute: str) -> Callable[[Q], Q]:
+    """A multi-valued profile attribute: the condition applied to each of its rows (one per
+    value, so brackets mean "the same value"), as one subquery and no join."""
 
     def lift(q: Q) -> Q:
-        return _both(~Q(**{column: ""}), q)
+        return Q(pk__in=ProfileValue.objects.filter(q, attribute=attribute).values("user_id"))
 
     return lift
 
@@ -191,14 +220,34 @@ def _meta(resource_type: str, last_modified: Column | LastModified) -> Complex:
     )
 
 
-def _work_value(column: str) -> Complex:
+_VALUE_COLUMNS = {
+    "value": Column("value"),
+    "display": Column("display"),
+    "type": Column("type"),
+    # Stored as false when a value came without it.
+    "primary": Column("primary", Kind.BOOLEAN, always_present=True),
+}
+_ADDRESS_COLUMNS = {
+    "formatted": Column("formatted"),
+    "streetAddress": Column("street_address"),
+    "locality": Column("locality"),
+    "region": Column("region"),
+    "postalCode": Column("postal_code"),
+    "country": Column("country"),
+    "type": Column("type"),
+    "primary": Column("primary", Kind.BOOLEAN, always_present=True),
+}
+
+
+def _values_of(attribute: str, sub_attributes: Mapping[str, Target]) -> Complex:
+    column = fields.LISTS[attribute]
     return Complex(
-        {
-            "value": Column(column),
-            "type": Constant("work"),
-        },
-        _one_value(column),
+        sub_attributes,
+        _profile_values(column),
         multi_valued=True,
+        same_row=False,
+        # The sign-in address: the primary email, else the last work one (User.email).
+        sort=Column("email") if attribute == "emails" else None,
     )
 
 
@@ -211,20 +260,14 @@ USER_ATTRIBUTES: Mapping[str, Target] = {
     "externalId": EXTERNAL_ID,
     "meta": _meta("User", LastModified()),
     "userName": Column("username", always_present=True),
-    "name": Complex(
-        {
-            "givenName": Column("given_name"),
-            "familyName": Column("family_name"),
-        },
-        _same_row,
-    ),
-    "displayName": Column("display_name"),
-    "title": Column("title"),
-    "locale": Column("locale"),
-    "timezone": Column("timezone"),
+    # The single-valued text attributes, core and enterprise, from the one table (scim.fields).
+    "name": Complex({text.sub: Column(text.field) for text in fields.TEXT if text.sub}, _same_row),
+    **{text.attribute: Column(text.field) for text in fields.TEXT if not text.sub},
     "active": Column("is_active", Kind.BOOLEAN, always_present=True),
-    "emails": _work_value("email"),
-    "phoneNumbers": _work_value("phone_number"),
+    "emails": _values_of("emails", _VALUE_COLUMNS),
+    "phoneNumbers": _values_of("phoneNumbers", _VALUE_COLUMNS),
+    "addresses": _values_of("addresses", _ADDRESS_COLUMNS),
+    "photos": _values_of("photos", _VALUE_COLUMNS),
     "groups": Complex(
         {
             "value": Column("team__public_id", Kind.ID, case_exact=True, always_present=True),
@@ -235,9 +278,7 @@ USER_ATTRIBUTES: Mapping[str, Target] = {
         multi_valued=True,
         same_row=False,
     ),
-    # Enterprise extension
-    "employeeNumber": Column("employee_number"),
-    "department": Column("department"),
+    # Enterprise extension (its text attributes are above)
     "manager": Complex(
         {
             # Evaluated over the manager's own row (see _with_manager).
@@ -274,16 +315,16 @@ class Resource:
     attributes: Mapping[str, Target]
 
 
-USERS = Resource(schema.USER, USER_ATTRIBUTES)
 GROUPS = Resource(schema.GROUP, GROUP_ATTRIBUTES)
 
 
 # --- public API --------------------------------------------------------------------------------
 
 
-def user_filter(text: str) -> Q:
-    """A SCIM filter over Users as a condition on ``accounts.models.User``."""
-    return _Translator(USERS).translate(_parse(text))
+def user_filter(text: str, user_type: schema.ResourceType = schema.USER) -> Q:
+    """A SCIM filter over Users as a condition on ``accounts.models.User``. ``user_type`` is
+    the organisation's (scim.schema.user_type), for filters on its own attributes."""
+    return _Translator(Resource(user_type, USER_ATTRIBUTES)).translate(_parse(text))
 
 
 def group_filter(text: str) -> Q:
@@ -291,8 +332,10 @@ def group_filter(text: str) -> Q:
     return _Translator(GROUPS).translate(_parse(text))
 
 
-def user_ordering(sort_by: str | None, sort_order: str | None) -> list[str | OrderBy]:
-    return _ordering(USERS, sort_by, sort_order)
+def user_ordering(
+    sort_by: str | None, sort_order: str | None, user_type: schema.ResourceType = schema.USER
+) -> list[str | OrderBy]:
+    return _ordering(Resource(user_type, USER_ATTRIBUTES), sort_by, sort_order)
 
 
 def group_ordering(sort_by: str | None, sort_order: str | None) -> list[str | OrderBy]:
@@ -353,8 +396,12 @@ def _resolve_attribute(resource: Resource, path: AttrPath) -> _Resolved | None:
     found = resource_type.find(path.attr, urn)
     if found is None:
         return None
-    attribute = found[1]
-    target = resource.attributes.get(attribute.name, Unfilterable())
+    found_in, attribute = found
+    target: Target
+    if found_in.id == schema.CUSTOM_USER:  # checked first: its names may be core names too
+        target = Custom(attribute.name, attribute.type)
+    else:
+        target = resource.attributes.get(attribute.name, Unfilterable())
     if path.sub_attr is None:
         return _Resolved(attribute.name, target, attribute=attribute)
     sub = attribute.sub_attribute(path.sub_attr)
@@ -498,6 +545,9 @@ def _present(label: str, target: Target) -> Q:
         raise _unfilterable(label, target)
     if isinstance(target, Constant | LastModified):
         return ALWAYS
+    if isinstance(target, Custom):
+        # Never "" or null: accounts.custom_attributes stores no value as no key.
+        return Q(custom_attributes__has_key=target.name)
     assert isinstance(target, Column)
     if target.always_present:
         return ALWAYS
@@ -524,6 +574,8 @@ def _compare(label: str, target: Target, op: Op, value: Any) -> Q:
         return _compare_constant(label, target, op, value)
     if isinstance(target, LastModified):
         return versions.last_modified_is(_datetime_lookup(label, op), _moment(label, value))
+    if isinstance(target, Custom):
+        return _both(_present(label, target), _compare_custom(label, target, op, value))
     if target.kind is Kind.BOOLEAN:
         return Q(**{target.path: _boolean(label, op, value)})
     if target.kind is Kind.DATETIME:
@@ -541,6 +593,109 @@ def _compare(label: str, target: Target, op: Op, value: Any) -> Q:
     if target.case_exact:
         return _both(present, _compare_exact(target.path, op, value))
     return _both(present, _compare_ignoring_case(target.path, op, value))
+
+
+def _compare_custom(label: str, target: Custom, op: Op, value: Any) -> Q:
+    """One of the organisation's own attributes compared as its type; ``op`` is not ne."""
+    if target.type == AttributeType.BOOLEAN:
+        return Q(Exact(_JsonKey(target.name), _JsonScalar(_boolean(label, op, value))))
+    if target.type in (AttributeType.INTEGER, AttributeType.DECIMAL):
+        if op in SUBSTRING_OPS:
+            raise invalid_filter(f'"{label}" is a number: use eq, ne, gt, ge, lt, le or pr.')
+        return Q(_ORDER_LOOKUPS[op](_JsonKey(target.name), _JsonScalar(_number(label, value))))
+    if target.type == AttributeType.DATETIME:
+        _datetime_lookup(label, op)  # refuses co, sw and ew
+        moment = _fixed(_moment(label, value))
+        return Q(_ORDER_LOOKUPS[op](_fixed_moment(_JsonKey(target.name, text=True)), Value(moment)))
+    if not isinstance(value, str):
+        raise invalid_filter(
+            f'"{label}" is a string: compare it with a value in double quotes, '
+            f'e.g. {label} {op.value} "text".'
+        )
+    text = _JsonKey(target.name, text=True)
+    if op in SUBSTRING_OPS:
+        if value == "":
+            return ALWAYS
+        substring = {Op.co: IContains, Op.sw: IStartsWith, Op.ew: IEndsWith}[op]
+        return Q(substring(text, value))
+    return Q(_ORDER_LOOKUPS[op](Lower(text), Lower(Value(value))))
+
+
+def _number(label: str, value: Any) -> int | float:
+    """A number to compare with; Entra writes numbers as text at times, so "42" is one too."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            number = custom_attributes.typed_value(AttributeType.DECIMAL, value)
+        except custom_attributes.ValueRefused:
+            number = None
+        if isinstance(number, float):
+            return int(number) if number.is_integer() and abs(number) < 2**53 else number
+    raise invalid_filter(f'"{label}" is a number: compare it with one, e.g. {label} gt 10.')
+
+
+# The organisation's dateTime values are stored as UTC ISO 8601 with a "Z", their microseconds
+# only when there are any (accounts.custom_attributes): "…T09:00:00Z" or "…T09:00:00.5Z" would
+# not sort as text, so both sides are written out to the microsecond before comparing.
+_SHORT_MOMENT_LENGTH = len("2026-01-31T09:00:00Z")
+
+
+def _fixed(moment: dt.datetime) -> str:
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def _fixed_moment(text: Any) -> Case:
+    return Case(
+        When(
+            Exact(Length(text), _SHORT_MOMENT_LENGTH),
+            then=Concat(Left(text, _SHORT_MOMENT_LENGTH - 1), Value(".000000Z")),
+        ),
+        default=text,
+        output_field=TextField(),
+    )
+
+
+class _JsonKey(Func):
+    """The value of one of the organisation's attributes, in the person's ``custom_attributes``:
+    jsonb (with ``text``, its text) on PostgreSQL, compared and sorted as JSON values (numbers
+    as numbers, never an error whatever is stored); on SQLite JSON_EXTRACT's own value (text, a
+    number, 1 or 0 for true and false). Written out because names may hold "__", which Django's
+    key lookups read as a path. (PostgreSQL and SQLite only, as in accounts.services.)"""
+
+    def __init__(self, key: str, *, text: bool = False) -> None:
+        super().__init__(F("custom_attributes"), output_field=TextField() if text else JSONField())
+        self.key, self.text = key, text
+
+    def as_sql(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotSupportedError("JSON keys are written for PostgreSQL and SQLite only.")
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"({column} {'->>' if self.text else '->'} %s)", (*params, self.key)
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        # Names are in SCIM's grammar (letters, digits, "-", "_"): nothing to escape.
+        return f"JSON_EXTRACT({column}, %s)", (*params, f'$."{self.key}"')
+
+
+class _JsonScalar(Value):
+    """A number or boolean to compare with a _JsonKey: jsonb on PostgreSQL, itself on SQLite."""
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        return "%s::jsonb", (json.dumps(self.value),)
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        return "%s", (self.value,)
 
 
 def _compare_ignoring_case(path: str, op: Op, value: str) -> Q:
@@ -712,6 +867,8 @@ def _ordering(
     expression: Any
     if isinstance(column, LastModified):
         expression = versions.user_last_modified()
+    elif isinstance(column, Custom):
+        expression = _custom_sort_key(column)
     elif column.always_present:
         expression = F(column.path)
     else:
@@ -733,7 +890,15 @@ def _descending(sort_order: str | None) -> bool:
     return order == "descending"
 
 
-def _sort_column(resource: Resource, sort_by: str) -> Column | LastModified:
+def _custom_sort_key(target: Custom) -> Any:
+    if target.type == AttributeType.STRING:
+        return Lower(_JsonKey(target.name, text=True))
+    if target.type == AttributeType.DATETIME:
+        return _fixed_moment(_JsonKey(target.name, text=True))
+    return _JsonKey(target.name)
+
+
+def _sort_column(resource: Resource, sort_by: str) -> Column | LastModified | Custom:
     if len(sort_by) > MAX_SORT_BY_LENGTH:
         raise invalid_value(f"sortBy is longer than {MAX_SORT_BY_LENGTH} characters.")
     try:
@@ -746,10 +911,13 @@ def _sort_column(resource: Resource, sort_by: str) -> Column | LastModified:
     if resolved is None:
         raise invalid_value(f'Unknown attribute "{sort_by}" in sortBy.')
     label, target, via = resolved.label, resolved.target, resolved.via
-    if isinstance(target, Complex) and target.multi_valued and "value" in target.sub_attributes:
-        # RFC 7644 §3.4.2.3: a multi-valued attribute sorts by its (primary) value; we keep one.
-        via = target
-        label, target = f"{label}.value", target.sub_attributes["value"]
+    if isinstance(target, Complex) and target.multi_valued and target.sort is not None:
+        # RFC 7644 §3.4.2.3: a multi-valued attribute sorts by its primary value.
+        return target.sort
+    if isinstance(via, Complex) and via.sort is not None and label.endswith(".value"):
+        return via.sort
+    if isinstance(target, Custom):
+        return target
     if not isinstance(target, Column | LastModified) or (via is not None and not via.same_row):
         raise invalid_value(f'"{label}" cannot be used to sort.')
     return target

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from accounts.errors import AccountsError, TeamNameTaken, UserConflict, UserDeleted
 from scim.errors import ScimError, invalid_syntax, invalid_value, uniqueness
+from scim.fields import SCIM_NAMES
 from scim.rendering import SCIM_MEDIA_TYPE
 
 logger = logging.getLogger(__name__)
@@ -58,19 +59,6 @@ def as_scim_error(exc: Exception) -> ScimError:
         return invalid_value(_describe(exc))
     logger.exception("Unexpected error in a SCIM request", exc_info=exc)
     return ScimError(500, UNEXPECTED)
-
-
-# Model field names as SCIM clients know them, for validation messages.
-SCIM_NAMES = {
-    "username": "userName",
-    "external_id": "externalId",
-    "email": "emails.value",
-    "given_name": "name.givenName",
-    "family_name": "name.familyName",
-    "display_name": "displayName",
-    "phone_number": "phoneNumbers.value",
-    "employee_number": "employeeNumber",
-}
 
 
 def _describe(error: ValidationError) -> str:

@@ -9,11 +9,15 @@ request, no models. The viewsets parse, call these, then hand the result to one 
 is a ``ScimError`` raised before anything was changed, so a request applies whole or not at all.
 
 Names arrive in the client's case and are resolved case-insensitively against ``scim.schema``
-(RFC 7643 §2.1); results always use the canonical names. Attributes we do not store (a value's
-``primary`` flag, ``name.formatted``, a member's ``display``…), and those the server manages
-(``id``, ``meta``, ``groups``…), are ignored rather than refused: Okta sends ``id`` with every
-group rename and Entra sends whatever its attribute mappings hold. They are listed in
+(RFC 7643 §2.1); results always use the canonical names. Attributes we do not store (``roles``,
+a member's ``display``, an attribute the organisation has not defined…), and those the server
+manages (``id``, ``meta``, ``groups``…), are ignored rather than refused: Okta sends ``id`` with
+every group rename and Entra sends whatever its attribute mappings hold. They are listed in
 ``ignored`` for the request log.
+
+A User is patched against the organisation's resource type (scim.schema.user_type), so that
+its own attributes, under CUSTOM_USER, are patched like any other; a value is read as its
+attribute's type here (accounts.custom_attributes: Entra's "True" and "42" too).
 """
 
 import copy
@@ -37,6 +41,7 @@ from scim2_models.path import (
     ValuePath,
 )
 
+from accounts import custom_attributes
 from scim import errors
 from scim.schema import GROUP, USER, Attribute, ResourceType, Schema
 
@@ -330,6 +335,12 @@ def _complex(attribute: Attribute, value: Any, where: str, ignored: list[str]) -
 def _simple(attribute: Attribute, value: Any, where: str) -> Any:
     if attribute.type == "boolean":
         return _boolean(value, where)
+    if attribute.type in ("integer", "decimal", "dateTime"):
+        # Only the organisation's own attributes have these types and are writable.
+        try:
+            return custom_attributes.typed_value(attribute.type, value)
+        except custom_attributes.ValueRefused as refused:
+            raise errors.invalid_value(f'"{where}": {refused}') from None
     if isinstance(value, str):
         return value
     raise errors.invalid_value(f'"{where}" must be a string, not {_describe(value)}.')
@@ -380,12 +391,12 @@ def _check_filter(attribute: Attribute, node: FilterNode, where: str) -> None:
     """Refuse a filter on sub-attributes the attribute does not have, even if nothing is there
     to compare yet (RFC 7644 §3.12: invalidFilter applies to PATCH path filters).
 
-    This includes the sub-attributes we do not keep, such as ``emails[primary eq true].value``.
-    Ignoring such an operation, as we do an unknown attribute, would answer success for a change
-    the client meant to make (here, to its email) and never made; the filter cannot be evaluated,
-    so the client is told which attribute it named. A path whose target itself is not kept
-    (``emails[type eq "work"].primary``) changes nothing we store, and is ignored by ``_resolve``
-    before its filter is looked at."""
+    This includes sub-attributes an attribute does not have, such as
+    ``addresses[value eq "x"].locality`` (an address has no value). Ignoring such an operation,
+    as we do an unknown attribute, would answer success for a change the client meant to make
+    and never made; the filter cannot be evaluated, so the client is told which attribute it
+    named. A path whose target itself is not kept (``emails[type eq "work"].label``) changes
+    nothing we store, and is ignored by ``_resolve`` before its filter is looked at."""
     if isinstance(node, LogicalExpr):
         for term in node.terms:
             _check_filter(attribute, term, where)
@@ -480,8 +491,14 @@ def _seed(attribute: Attribute, node: FilterNode, where: str) -> dict[str, Any]:
 # --- Multi-valued attributes ----------------------------------------------------------------------
 
 
-def _same_element(attribute: Attribute, one: dict[str, Any], other: dict[str, Any]) -> bool:
+def _same_value(attribute: Attribute, one: dict[str, Any], other: dict[str, Any]) -> bool:
+    """The same value, whether or not it is marked primary."""
+    one, other = _without_primary(one), _without_primary(other)
     return one.keys() == other.keys() and _contains(attribute, one, other)
+
+
+def _without_primary(element: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in element.items() if name != "primary"}
 
 
 def _contains(attribute: Attribute, element: dict[str, Any], template: dict[str, Any]) -> bool:
@@ -517,13 +534,16 @@ def _update(element: dict[str, Any], changes: dict[str, Any]) -> None:
 # --- Users ----------------------------------------------------------------------------------------
 
 
-def apply_user_patch(resource: dict[str, Any], operations: list[Operation]) -> UserPatchResult:
+def apply_user_patch(
+    resource: dict[str, Any], operations: list[Operation], user_type: ResourceType = USER
+) -> UserPatchResult:
     """Apply the operations, in order, to a copy of a User resource (canonical names, absent
     rather than null). The first invalid operation raises ScimError; the caller then changes
-    nothing."""
-    patcher = _UserPatcher(resource)
+    nothing. ``user_type`` is the organisation's (its own attributes are read only if an
+    operation names one, or a name the constant schemas lack)."""
+    patcher = _UserPatcher(resource, user_type)
     for operation in operations:
-        for single in _each_attribute(USER, operation):
+        for single in _each_attribute(user_type, operation):
             patcher.apply(single)
     return UserPatchResult(
         resource=patcher.resource, ignored=patcher.ignored, cleared=frozenset(patcher.cleared)
@@ -531,33 +551,41 @@ def apply_user_patch(resource: dict[str, Any], operations: list[Operation]) -> U
 
 
 class _UserPatcher:
-    def __init__(self, resource: dict[str, Any]) -> None:
+    def __init__(self, resource: dict[str, Any], user_type: ResourceType) -> None:
+        self.user_type = user_type
         self.resource = copy.deepcopy(resource)
         self.ignored: list[str] = []
         self.cleared: set[str] = set()
 
     def apply(self, operation: Operation) -> None:
         assert operation.path is not None  # _each_attribute gives every operation a path
-        target = _resolve(USER, operation.path)
+        target = _resolve(self.user_type, operation.path)
         if target is None:
             _note(self.ignored, str(operation.path))
             return
         if operation.op == "remove" or _is_empty(operation.value):
             self.cleared.add(target.attribute.name)
         holder = self._holder(target.schema)
+        name, multi_valued = target.attribute.name, target.attribute.multi_valued
+        values = holder.get(name) if multi_valued else None
+        primary_before = [
+            e for e in values or [] if isinstance(e, dict) and e.get("primary") is True
+        ]
         if target.value_filter is not None:
             self._patch_selected(holder, target, operation)
         elif target.sub_attribute is not None:
             self._patch_sub_attribute(holder, target, operation)
         else:
             self._patch_attribute(holder, target, operation)
-        if target.schema is not USER.schema and not holder:
+        if multi_valued and isinstance(holder.get(name), list):
+            _one_primary(holder[name], primary_before)
+        if target.schema is not self.user_type.schema and not holder:
             self.resource.pop(target.schema.id, None)
 
     def _holder(self, schema: Schema) -> dict[str, Any]:
         # Core and common attributes sit at the top of the resource; an extension's attributes
         # sit under its URN.
-        if schema is USER.schema:
+        if schema is self.user_type.schema:
             return self.resource
         holder = self.resource.get(schema.id)
         if not isinstance(holder, dict):
@@ -591,8 +619,11 @@ class _UserPatcher:
             # (RFC 7644 §3.5.2.1 and §3.5.2.3).
             elements = holder.get(name, []) if op.op == "add" else []
             for element in new:
-                if not any(_same_element(attribute, element, old) for old in elements):
+                same = next((old for old in elements if _same_value(attribute, element, old)), None)
+                if same is None:
                     elements.append(element)
+                elif "primary" in element:  # the value is there: an add may mark it primary
+                    same["primary"] = element["primary"]
             _store(holder, name, elements)
         elif attribute.type == "complex":
             _store(holder, name, _merge(attribute, holder.get(name), new))
@@ -661,6 +692,20 @@ class _UserPatcher:
                 element.update(seed)
             _update(element, changes)
         _store(holder, name, _with_values(attribute, elements))
+
+
+def _one_primary(elements: list[dict[str, Any]], primary_before: list[dict[str, Any]]) -> None:
+    """RFC 7644 §3.5.2: a PATCH that makes a value primary makes the others not primary; the
+    primary flag "MUST appear no more than once" (RFC 7643 §2.4). Of several, the first one
+    this operation made primary stays."""
+    primary = [e for e in elements if e.get("primary") is True]
+    if len(primary) < 2:
+        return
+    new = [e for e in primary if not any(e is old for old in primary_before)]
+    keep = (new or primary)[0]
+    for element in primary:
+        if element is not keep:
+            element["primary"] = False
 
 
 def _merge(attribute: Attribute, current: Any, new: dict[str, Any]) -> dict[str, Any]:

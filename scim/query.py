@@ -137,7 +137,7 @@ class Projection:
             return document
         result: dict[str, Any] = {}
         for key, value in document.items():
-            if key in resource.schema_ids[1:]:  # an extension's object: project its attributes
+            if key.lower().startswith("urn:"):  # an extension's object: project its attributes
                 inner = {name: self._keeps(key, name, v) for name, v in value.items()}
                 inner = {name: v for name, v in inner.items() if v is not None}
                 if inner:

@@ -2,20 +2,36 @@
 attributes by name case-insensitively (RFC 7643 §2.1) and for knowing their types.
 
 Only what auzlearn stores is described, so that /Schemas tells Okta, Entra and conformance tools
-exactly what is supported (DESIGN §5).
+exactly what is supported (DESIGN §5), and everything described is stored.
+
+The core User, enterprise User and Group schemas are constants. The organisation's own
+attributes are one more extension of User (CUSTOM_USER), different for each organisation: a
+request's User resource type (``user_type``) reads them only when something names that
+extension or an attribute no constant schema has, so that lookups and list pages never do.
 """
 
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+# The organisation's own attributes (accounts.models.CustomAttribute), as one extension of User:
+# Okta takes it as the external namespace of an app profile's custom attributes, Entra as the
+# prefix of an attribute mapping's target ("<this URN>:<name>").
+CUSTOM_USER = "urn:ietf:params:scim:schemas:extension:auzlearn:2.0:User"
 CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+
+
+# RFC 7643 §2.1's ATTRNAME: what cannot match it (a URN, a dotted path) is no attribute of the
+# organisation's either, so looking it up there would read the definitions for nothing.
+ATTRIBUTE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_$-]*")
 
 
 @dataclass(frozen=True)
 class Attribute:
     name: str
-    type: str = "string"  # string, boolean, dateTime, reference, complex
+    type: str = "string"  # string, boolean, integer, decimal, dateTime, reference, complex
     description: str = ""
     multi_valued: bool = False
     required: bool = False
@@ -63,6 +79,25 @@ class Schema:
         return _find(self.attributes, name)
 
 
+class Deferred:
+    """An extension whose attributes are read when first needed, at most once: ``load`` is
+    called by the first lookup that needs it (scim.views builds one per request)."""
+
+    def __init__(self, schema_id: str, load: Callable[[], Schema]) -> None:
+        self.id = schema_id
+        self._load = load
+        self._schema: Schema | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._schema is not None
+
+    def schema(self) -> Schema:
+        if self._schema is None:
+            self._schema = self._load()
+        return self._schema
+
+
 @dataclass(frozen=True)
 class ResourceType:
     name: str
@@ -70,10 +105,25 @@ class ResourceType:
     description: str
     schema: Schema
     extensions: tuple[Schema, ...] = ()
+    # The organisation's own extension, read only when a lookup needs it (module docstring).
+    deferred: Deferred | None = None
 
     @property
     def schema_ids(self) -> tuple[str, ...]:
-        return (self.schema.id, *(extension.id for extension in self.extensions))
+        """The ids of the schema and every extension, without reading a deferred one."""
+        deferred = (self.deferred.id,) if self.deferred is not None else ()
+        return (self.schema.id, *(extension.id for extension in self.extensions), *deferred)
+
+    def all_extensions(self) -> tuple[Schema, ...]:
+        """Every extension, the deferred one read."""
+        if self.deferred is None:
+            return self.extensions
+        return (*self.extensions, self.deferred.schema())
+
+    def published_extensions(self) -> tuple[Schema, ...]:
+        """What /ResourceTypes and /Schemas list: an extension without attributes is left out
+        (an organisation that defined none of its own)."""
+        return tuple(extension for extension in self.all_extensions() if extension.attributes)
 
     def schema_for(self, urn: str | None) -> Schema | None:
         """The schema a URN names (case-insensitively); None for a URN that is not ours."""
@@ -82,11 +132,14 @@ class ResourceType:
         for schema in (self.schema, *self.extensions):
             if schema.id.lower() == urn.lower():
                 return schema
+        if self.deferred is not None and self.deferred.id.lower() == urn.lower():
+            return self.deferred.schema()
         return None
 
     def find(self, name: str, urn: str | None = None) -> tuple[Schema, Attribute] | None:
         """An attribute by name, in the schema the URN names, or else in the core schema and
-        then its extensions (clients often leave extension attributes unqualified)."""
+        then its extensions (clients often leave extension attributes unqualified). The
+        deferred extension is read only when the constant schemas do not have the name."""
         if urn is not None:
             schema = self.schema_for(urn)
             found = schema.attribute(name) if schema else None
@@ -95,6 +148,11 @@ class ResourceType:
         if common is not None:
             return self.schema, common
         for schema in (self.schema, *self.extensions):
+            found = schema.attribute(name)
+            if found is not None:
+                return schema, found
+        if self.deferred is not None and ATTRIBUTE_NAME.fullmatch(name):
+            schema = self.deferred.schema()
             found = schema.attribute(name)
             if found is not None:
                 return schema, found
@@ -141,24 +199,27 @@ COMMON_ATTRIBUTES = (
 )
 
 
-def _multi(name: str, description: str, *, value_type: str = "string") -> Attribute:
-    """A multi-valued attribute of which auzlearn keeps one value, the work one. A client's
-    ``primary`` flag picks which value that is, but is not stored, so it is not described."""
+def _multi(name: str, description: str, types: tuple[str, ...], *values: Attribute) -> Attribute:
+    """A multi-valued attribute (RFC 7643 §2.4): every value is kept as sent, with its type and
+    primary flag."""
     return Attribute(
         name,
         type="complex",
         description=description,
         multi_valued=True,
         sub_attributes=(
-            Attribute("value", type=value_type, description=f"The {description.lower()}"),
+            *values,
+            Attribute("type", description="What kind of value this is.", canonical_values=types),
             Attribute(
-                "type",
-                description="Only the work value is kept.",
-                canonical_values=("work",),
+                "primary",
+                type="boolean",
+                description="The value to use first; for emails, the one people sign in with.",
             ),
         ),
     )
 
+
+_DISPLAY = Attribute("display", description="A name for the value, for people.")
 
 USER_SCHEMA = Schema(
     id=CORE_USER,
@@ -174,14 +235,27 @@ USER_SCHEMA = Schema(
         Attribute(
             "name",
             type="complex",
-            description="The person's name. (A formatted name is derived, not stored.)",
+            description="The person's name, its parts as sent.",
             sub_attributes=(
+                Attribute("formatted", description="The full name, formatted for display."),
                 Attribute("familyName", description="Family name."),
                 Attribute("givenName", description="Given name."),
+                Attribute("middleName", description="Middle name or names."),
+                Attribute("honorificPrefix", description="Title before the name, e.g. Dr."),
+                Attribute("honorificSuffix", description="Suffix after the name, e.g. III."),
             ),
         ),
         Attribute("displayName", description="Name to display."),
+        Attribute("nickName", description="Casual name, e.g. Bob for Robert."),
+        Attribute(
+            "profileUrl",
+            type="reference",
+            description="A page about the person.",
+            reference_types=("external",),
+        ),
         Attribute("title", description="Job title."),
+        Attribute("userType", description="Kind of worker, e.g. Employee or Contractor."),
+        Attribute("preferredLanguage", description="Preferred language, e.g. en-GB."),
         Attribute("locale", description="Locale, e.g. en-GB."),
         Attribute("timezone", description="Time zone, e.g. Europe/London."),
         # Always has a value here (true unless deactivated; a create that leaves it out means
@@ -192,8 +266,43 @@ USER_SCHEMA = Schema(
             description="False means deactivated (soft delete). A create without it means true.",
             required=True,
         ),
-        _multi("emails", "Email address"),
-        _multi("phoneNumbers", "Phone number"),
+        _multi(
+            "emails",
+            "Email addresses. People sign in with the primary one, else the last work one.",
+            ("work", "home", "other"),
+            Attribute("value", description="The email address."),
+            _DISPLAY,
+        ),
+        _multi(
+            "phoneNumbers",
+            "Phone numbers.",
+            ("work", "home", "mobile", "fax", "pager", "other"),
+            Attribute("value", description="The phone number."),
+            _DISPLAY,
+        ),
+        _multi(
+            "addresses",
+            "Postal addresses.",
+            ("work", "home", "other"),
+            Attribute("formatted", description="The whole address, formatted for display."),
+            Attribute("streetAddress", description="Street, house number, flat."),
+            Attribute("locality", description="City or locality."),
+            Attribute("region", description="State or region."),
+            Attribute("postalCode", description="Postal code."),
+            Attribute("country", description="Country, e.g. GB (ISO 3166-1 alpha-2)."),
+        ),
+        _multi(
+            "photos",
+            "Pictures of the person.",
+            ("photo", "thumbnail"),
+            Attribute(
+                "value",
+                type="reference",
+                description="The picture's URL.",
+                reference_types=("external",),
+            ),
+            _DISPLAY,
+        ),
         Attribute(
             "groups",
             type="complex",
@@ -221,6 +330,9 @@ ENTERPRISE_USER_SCHEMA = Schema(
     description="Enterprise attributes of a person.",
     attributes=(
         Attribute("employeeNumber", description="Employee number."),
+        Attribute("costCenter", description="Cost centre."),
+        Attribute("organization", description="The company the person works for."),
+        Attribute("division", description="Division."),
         Attribute("department", description="Department."),
         Attribute(
             "manager",
@@ -246,6 +358,21 @@ ENTERPRISE_USER_SCHEMA = Schema(
         ),
     ),
 )
+
+
+def custom_user_schema(attributes: Iterable[tuple[str, str, str]]) -> Schema:
+    """The organisation's own attributes, each (name, type, description), as the User
+    extension CUSTOM_USER. Their types are SCIM's (accounts.models.AttributeType)."""
+    return Schema(
+        id=CUSTOM_USER,
+        name="OrganisationUser",
+        description="Attributes this organisation added to its people's profile.",
+        attributes=tuple(
+            Attribute(name, type=type_, description=description)
+            for name, type_, description in attributes
+        ),
+    )
+
 
 GROUP_SCHEMA = Schema(
     id=CORE_GROUP,
@@ -283,6 +410,8 @@ GROUP_SCHEMA = Schema(
     ),
 )
 
+# User without the organisation's own attributes: what needs no database (unit tests of the
+# protocol modules, and every lookup that names only constant attributes).
 USER = ResourceType(
     name="User",
     endpoint="/Users",
@@ -290,11 +419,23 @@ USER = ResourceType(
     schema=USER_SCHEMA,
     extensions=(ENTERPRISE_USER_SCHEMA,),
 )
+
+
+def user_type(load_custom: Callable[[], Schema]) -> ResourceType:
+    """User with the organisation's own extension, read by ``load_custom`` when first needed."""
+    return ResourceType(
+        name=USER.name,
+        endpoint=USER.endpoint,
+        description=USER.description,
+        schema=USER.schema,
+        extensions=USER.extensions,
+        deferred=Deferred(CUSTOM_USER, load_custom),
+    )
+
+
 GROUP = ResourceType(
     name="Group",
     endpoint="/Groups",
     description="Teams of the organisation",
     schema=GROUP_SCHEMA,
 )
-RESOURCE_TYPES = (USER, GROUP)
-SCHEMAS = (USER_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA)

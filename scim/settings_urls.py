@@ -23,4 +23,10 @@ urlpatterns = [
     path(PROVIDER + "scim/key/", views.key_generate, name="key-generate"),
     path(PROVIDER + "scim/key/revoke/", views.key_revoke, name="key-revoke"),
     path(PROVIDER + "scim/key/previous/stop/", views.key_stop_previous, name="key-stop-previous"),
+    path(PROVIDER + "scim/attributes/", views.attribute_add, name="attribute-add"),
+    path(
+        PROVIDER + "scim/attributes/<int:attribute_id>/remove/",
+        views.attribute_remove,
+        name="attribute-remove",
+    ),
 ]

@@ -7,7 +7,11 @@ it is never put in the session, a message or the database (only its keyed hash i
 Generate Key rotates: the key in use keeps working until the identity provider first uses the
 new one, or for SCIM_KEY_OVERLAP_HOURS at most (``scim.keys.rotate``). Changes that stop
 provisioning or a key (turning SCIM off, generating while a key exists, stopping the old key,
-revoking) ask for confirmation on a page of their own, so they work without JavaScript.
+revoking, removing one of the organisation's own attributes) ask for confirmation on a page of
+their own, so they work without JavaScript.
+
+The tab also lists the organisation's own attributes (``accounts.models.CustomAttribute``), with
+the exact strings to type into Okta's profile editor or Entra's attribute list for each.
 """
 
 import json
@@ -18,8 +22,8 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.views.decorators.cache import never_cache
@@ -28,16 +32,67 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import services
 from accounts.access import primary_admin_required
 from accounts.audit import Actor
-from accounts.models import Organisation, Role, User
+from accounts.errors import CustomAttributeRefused
+from accounts.models import AttributeType, CustomAttribute, Organisation, Role, User
 from scim import activity, keys
+from scim.forms import CustomAttributeForm
 from scim.models import Outcome, ScimKey, ScimRequest
+from scim.schema import CUSTOM_USER
 from scim.tenant import tenant_url
 from sso.pages import Confirmation, confirm, provider_named, signed_in_admin, tab_context
+from sso.services import mappings_of_custom_attribute
 
 ACTIVITY_PAGE_SIZE = 50
 # The deactivated primary admins the SCIM tab names, at most.
 MAX_LISTED_ADMINS = 10
 OUTCOME_FILTERS = [("", "All"), (Outcome.SUCCEEDED, "Succeeded"), (Outcome.FAILED, "Failed")]
+
+
+@dataclass(frozen=True)
+class VendorType:
+    """How an identity provider's screens name one of our attribute types."""
+
+    name: str
+    note: str = ""  # how to send values when the vendor has no such type
+
+
+# Okta's profile editor ("Data type"): string, boolean, number, integer and arrays of them; no
+# date type, so dates travel as ISO 8601 text (Okta support, "Create a Custom App Attribute in
+# Okta for an Application that Does Not Support Schema Discovery for SCIM Provisioning"; an
+# attribute made before provisioning was on has no External namespace and is never sent: "Custom
+# SCIM Attribute Is Not Available to Map and Is Not Sent to SCIM").
+OKTA_TYPES = {
+    AttributeType.STRING: VendorType("string"),
+    AttributeType.BOOLEAN: VendorType("boolean"),
+    AttributeType.INTEGER: VendorType("integer"),
+    AttributeType.DECIMAL: VendorType("number"),
+    AttributeType.DATETIME: VendorType(
+        "string", "Okta has no date type: keep the value as ISO 8601 text, like 2026-01-31."
+    ),
+}
+# Entra's "Edit attribute list" (Type): Binary, Boolean, DateTime, Integer, Reference, String; no
+# decimal type, so decimals travel as text. The Name of a custom attribute of a SCIM app is
+# urn:ietf:params:scim:schemas:extension:<extension>:2.0:User:<attribute>, single-valued and not
+# complex (Microsoft Learn, "Customize user provisioning attribute-mappings").
+ENTRA_TYPES = {
+    AttributeType.STRING: VendorType("String"),
+    AttributeType.BOOLEAN: VendorType("Boolean"),
+    AttributeType.INTEGER: VendorType("Integer"),
+    AttributeType.DECIMAL: VendorType(
+        "String", "Entra has no decimal type: send the number as text, like 12.5."
+    ),
+    AttributeType.DATETIME: VendorType("DateTime"),
+}
+
+
+@dataclass(frozen=True)
+class AttributeRow:
+    """One of the organisation's own attributes, and how the provider of the tab names it."""
+
+    attribute: CustomAttribute
+    type_label: str  # as people read it ("Whole number")
+    entra_name: str  # Entra's attribute Name and mapping Target attribute: the URN and the name
+    vendor_type: VendorType  # Okta's Data type or Entra's Type
 
 
 @dataclass(frozen=True)
@@ -152,6 +207,57 @@ def key_revoke(request: HttpRequest, provider: str, organisation: Organisation) 
     return redirect("scim_settings:scim", provider=provider)
 
 
+@require_POST
+@never_cache
+@primary_admin_required
+def attribute_add(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
+    """Add one of the organisation's own attributes: SCIM publishes and accepts it from now on."""
+    form = CustomAttributeForm(request.POST)
+    if form.is_valid():
+        try:
+            added = services.custom_attribute_add(
+                organisation=organisation,
+                actor=Actor.admin(signed_in_admin(request)),
+                name=form.cleaned_data["name"],
+                type=form.cleaned_data["type"],
+                description=form.cleaned_data["description"],
+            )
+        except CustomAttributeRefused as refused:
+            form.add_error(refused.field, refused.message)
+        else:
+            messages.success(
+                request,
+                f"{added.name} added. Add it to {provider_named(provider).name} with the values "
+                "shown under Your own attributes.",
+            )
+            return HttpResponseRedirect(reverse("scim_settings:scim", args=[provider]) + "#main")
+    return _render_scim_tab(request, organisation, provider, attribute_form=form)
+
+
+@require_POST
+@never_cache
+@primary_admin_required
+def attribute_remove(
+    request: HttpRequest, provider: str, attribute_id: int, organisation: Organisation
+) -> HttpResponse:
+    """Remove an attribute and every person's value of it, once the admin has confirmed."""
+    attribute = get_object_or_404(
+        CustomAttribute.objects.select_related("organisation"),
+        pk=attribute_id,
+        organisation=organisation,
+    )
+    if not _confirmed(request):
+        return confirm(
+            request, organisation, provider, "scim", _remove_confirmation(provider, attribute)
+        )
+    deleted = services.custom_attribute_remove(
+        attribute=attribute, actor=Actor.admin(signed_in_admin(request))
+    )
+    values = "nobody had a value of it" if not deleted else _people(deleted, "value") + " deleted"
+    messages.success(request, f"{attribute.name} removed; {values}.")
+    return redirect("scim_settings:scim", provider=provider)
+
+
 # --- the SCIM request log of the Activity tab -------------------------------------------------
 
 
@@ -179,7 +285,12 @@ def request_log(request: HttpRequest, organisation: Organisation) -> dict[str, o
 
 
 def _render_scim_tab(
-    request: HttpRequest, organisation: Organisation, provider: str, *, new_key: str = ""
+    request: HttpRequest,
+    organisation: Organisation,
+    provider: str,
+    *,
+    new_key: str = "",
+    attribute_form: CustomAttributeForm | None = None,
 ) -> HttpResponse:
     current, previous = keys.live_keys(organisation)
     context = {
@@ -188,6 +299,9 @@ def _render_scim_tab(
         "new_key": new_key,
         "tenant_url": tenant_url(organisation),
         "primary_admin_notice": _primary_admin_notice(organisation, signed_in_admin(request)),
+        "attribute_rows": _attribute_rows(organisation, provider),
+        "attribute_form": attribute_form or CustomAttributeForm(),
+        "extension_urn": CUSTOM_USER,
     }
     return render(
         request, "scim/scim_tab.html", tab_context(organisation, provider, "scim", context)
@@ -210,8 +324,25 @@ def _primary_admin_notice(organisation: Organisation, admin: User) -> PrimaryAdm
     )
 
 
+def _attribute_rows(organisation: Organisation, provider: str) -> list[AttributeRow]:
+    vendor_types = ENTRA_TYPES if provider == "entra" else OKTA_TYPES
+    return [
+        AttributeRow(
+            attribute=attribute,
+            type_label=AttributeType(attribute.type).label,
+            entra_name=f"{CUSTOM_USER}:{attribute.name}",
+            vendor_type=vendor_types[AttributeType(attribute.type)],
+        )
+        for attribute in CustomAttribute.objects.filter(organisation=organisation)
+    ]
+
+
 def _confirmed(request: HttpRequest) -> bool:
     return request.POST.get("confirm") == "yes"
+
+
+def _people(count: int, what: str) -> str:
+    return f"{count} {'person' if count == 1 else 'people'}'s {what}{'' if count == 1 else 's'}"
 
 
 def _activity_rows(page: Page[ScimRequest], organisation: Organisation) -> list[ActivityRow]:
@@ -311,6 +442,41 @@ def _revoke_confirmation(provider: str, working: list[ScimKey]) -> Confirmation:
         ],
         button="Revoke key",
         action=reverse("scim_settings:key-revoke", kwargs={"provider": provider}),
+        cancel_url=reverse("scim_settings:scim", kwargs={"provider": provider}),
+    )
+
+
+def _remove_confirmation(provider: str, attribute: CustomAttribute) -> Confirmation:
+    name = provider_named(provider).name
+    having = User.objects.for_organisation(attribute.organisation).filter(
+        custom_attributes__has_key=attribute.name
+    )
+    count = having.count()
+    paragraphs = [
+        f"SCIM stops publishing and accepting {attribute.name} at once: remove its mapping in "
+        f"{name} too.",
+        (
+            f"{_people(count, 'value')} of it will be deleted. This cannot be undone: adding an "
+            "attribute of the same name later starts without values."
+            if count
+            else "Nobody has a value of it yet."
+        ),
+    ]
+    mapped = mappings_of_custom_attribute(attribute.organisation, attribute.name)
+    if mapped:
+        paragraphs.append(
+            "Sign-ins stop setting it: the SAML attribute mapping of "
+            + ", ".join(mapped)
+            + " will do nothing until an attribute of this name exists again."
+        )
+    return Confirmation(
+        title=f"Remove {attribute.name}?",
+        paragraphs=paragraphs,
+        button=f"Remove {attribute.name} and its values",
+        action=reverse(
+            "scim_settings:attribute-remove",
+            kwargs={"provider": provider, "attribute_id": attribute.pk},
+        ),
         cancel_url=reverse("scim_settings:scim", kwargs={"provider": provider}),
     )
 

@@ -4,26 +4,37 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from operator import attrgetter
+from typing import Any, cast
 
 from django.db.models import F, FilteredRelation, Q, QuerySet
 
-from accounts import services
+from accounts import custom_attributes, services
 from accounts.audit import Actor
-from accounts.models import TeamMembership, User
+from accounts.models import CustomAttribute, Organisation, TeamMembership, User
 from accounts.services import ManagerReference, UserFields
 from accounts.versions import user_last_modified
+from scim import fields
 from scim.documents import (
     as_bool,
     as_text,
     get_ci,
-    pick_value,
     resource_meta,
     version_of,
 )
 from scim.errors import invalid_value
 from scim.query import Projection
-from scim.schema import CORE_USER, ENTERPRISE_USER, USER
+from scim.schema import (
+    CORE_USER,
+    CUSTOM_USER,
+    ENTERPRISE_USER,
+    USER,
+    Attribute,
+    ResourceType,
+    Schema,
+    custom_user_schema,
+    user_type,
+)
 
 # What for_rendering, with_last_modified and attach_teams add to each person, read back by
 # render and version.
@@ -80,34 +91,43 @@ def attach_teams(people: Sequence[User], projection: Projection) -> None:
         setattr(person, TEAMS, sorted(teams[person.pk], key=lambda team: (team[1].lower(), team)))
 
 
+# render() reads each group of columns with one attrgetter call: a page renders 100 people.
+_NAME = tuple(text.sub for text in fields.CORE_TEXT if text.sub)
+_NAME_FIELDS = attrgetter(*(text.field for text in fields.CORE_TEXT if text.sub))
+_CORE = tuple(text.attribute for text in fields.CORE_TEXT if not text.sub)
+_CORE_FIELDS = attrgetter(*(text.field for text in fields.CORE_TEXT if not text.sub))
+_ENTERPRISE = tuple(text.attribute for text in fields.ENTERPRISE_TEXT)
+_ENTERPRISE_FIELDS = attrgetter(*(text.field for text in fields.ENTERPRISE_TEXT))
+_LISTS = tuple(fields.LISTS)
+_LIST_FIELDS = attrgetter(*fields.LISTS.values())
+
+
 def render(user: User, *, tenant_url: str, projection: Projection) -> dict[str, Any]:
+    """The person as SCIM shows them: every attribute as it was sent, from the one row read
+    (the organisation's own attributes too, as ``custom_attributes`` holds them: rendering
+    needs no definition of them)."""
     location = f"{tenant_url}/Users/{user.public_id}"
     document: dict[str, Any] = {
-        "schemas": [CORE_USER, ENTERPRISE_USER],
+        "schemas": [CORE_USER, ENTERPRISE_USER, CUSTOM_USER]
+        if user.custom_attributes
+        else [CORE_USER, ENTERPRISE_USER],
         "id": str(user.public_id),
         "externalId": user.external_id,
         "userName": user.username,
-        "name": _without_empty({"givenName": user.given_name, "familyName": user.family_name}),
-        "displayName": user.display_name,
-        "title": user.title,
-        "emails": [{"value": user.email, "type": "work"}] if user.email else None,
-        "phoneNumbers": (
-            [{"value": user.phone_number, "type": "work"}] if user.phone_number else None
-        ),
-        "locale": user.locale,
-        "timezone": user.timezone,
+        "name": _present(_NAME, _NAME_FIELDS(user)),
+        **_present(_CORE, _CORE_FIELDS(user)),
         "active": user.is_active,
-        ENTERPRISE_USER: _without_empty(
-            {
-                "employeeNumber": user.employee_number,
-                "department": user.department,
-                "manager": _manager(user, tenant_url),
-            }
-        ),
-        "meta": resource_meta(
-            "User", user.created_at, last_modified(user), location, version(user)
-        ),
+        **_present(_LISTS, _LIST_FIELDS(user)),
     }
+    enterprise = _present(_ENTERPRISE, _ENTERPRISE_FIELDS(user))
+    manager = _manager(user, tenant_url)
+    if manager:
+        enterprise["manager"] = manager
+    document[ENTERPRISE_USER] = enterprise
+    document[CUSTOM_USER] = user.custom_attributes
+    document["meta"] = resource_meta(
+        "User", user.created_at, last_modified(user), location, version(user)
+    )
     if projection.wants(CORE_USER, "groups"):
         document["groups"] = [
             {
@@ -118,6 +138,11 @@ def render(user: User, *, tenant_url: str, projection: Projection) -> dict[str, 
             for team_id, name in getattr(user, TEAMS)  # attach_teams put them there
         ] or None
     return projection.apply(_without_empty(document), USER)
+
+
+def _present(names: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, Any]:
+    """The attributes that have a value ("" and [] are none)."""
+    return {name: value for name, value in zip(names, values, strict=True) if value}
 
 
 def _manager(user: User, tenant_url: str) -> dict[str, str] | None:
@@ -153,57 +178,178 @@ class UserInput:
     fields: UserFields = field(default_factory=lambda: UserFields())
     active: bool | None = None  # None: not said
     manager: ManagerReference | None = None  # None: the extension did not say
+    # The organisation's own attributes by their names, None for "no value"; None when the
+    # document had no CUSTOM_USER extension (a PUT without it leaves them as they are).
+    custom: dict[str, custom_attributes.JsonValue | None] | None = None
     ignored: list[str] = field(default_factory=list)
 
 
-def parse(document: dict[str, Any]) -> UserInput:
+def parse(document: dict[str, Any], resource_type: ResourceType = USER) -> UserInput:
     """Read a POST or PUT body (or a patched document). Names are matched ignoring case;
-    attributes we do not store are ignored; ``password`` is ignored (Okta sends a random one)."""
+    attributes we do not store are ignored and noted; ``password`` is ignored (Okta sends a
+    random one). The organisation's own attributes are read (``resource_type`` loads their
+    definitions) only when the document has their extension."""
     username = as_text(get_ci(document, "userName"), "userName")
     if not username:
         raise invalid_value('"userName" is required and must not be empty.')
+    ignored = [key for key in document if _is_ignored(key)]
     name = get_ci(document, "name") or {}
     if not isinstance(name, dict):
-        raise invalid_value('"name" must be an object with givenName and familyName.')
+        raise invalid_value('"name" must be an object with givenName, familyName and so on.')
+    _note_unknown(name, USER.schema.attribute("name"), "name", ignored)
     external_id = as_text(get_ci(document, "externalId"), "externalId")
-    fields = UserFields(
-        external_id=external_id or None,
-        email=pick_value(get_ci(document, "emails"), "emails"),
-        given_name=as_text(get_ci(name, "givenName"), "name.givenName"),
-        family_name=as_text(get_ci(name, "familyName"), "name.familyName"),
-        display_name=as_text(get_ci(document, "displayName"), "displayName"),
-        title=as_text(get_ci(document, "title"), "title"),
-        locale=as_text(get_ci(document, "locale"), "locale"),
-        timezone=as_text(get_ci(document, "timezone"), "timezone"),
-        phone_number=pick_value(get_ci(document, "phoneNumbers"), "phoneNumbers"),
-    )
-    active = get_ci(document, "active")
-    user_input = UserInput(
-        username=username,
-        fields=fields,
-        active=None if active is None else as_bool(active, "active"),
-        ignored=[key for key in document if _is_ignored(key)],
-    )
+    # By field name (scim.fields), so a plain dict: what the services take is UserFields.
+    profile: dict[str, Any] = {"external_id": external_id or None}
+    for text in fields.CORE_TEXT:
+        holder = name if text.sub else document
+        profile[text.field] = as_text(get_ci(holder, text.sub or text.attribute), text.label)
+    for attribute, column in fields.LISTS.items():
+        profile[column] = _values(get_ci(document, attribute), attribute, ignored)
+    manager = None
     enterprise = get_ci(document, ENTERPRISE_USER)
     if enterprise is not None:
         if not isinstance(enterprise, dict):
             raise invalid_value(f'"{ENTERPRISE_USER}" must be an object.')
-        fields["employee_number"] = as_text(get_ci(enterprise, "employeeNumber"), "employeeNumber")
-        fields["department"] = as_text(get_ci(enterprise, "department"), "department")
-        user_input.manager = manager_reference(get_ci(enterprise, "manager"))
-    return user_input
+        for text in fields.ENTERPRISE_TEXT:
+            profile[text.field] = as_text(get_ci(enterprise, text.attribute), text.label)
+        manager = manager_reference(get_ci(enterprise, "manager"))
+        ignored += [f"{ENTERPRISE_USER}:{key}" for key in enterprise if not _in_enterprise(key)]
+    custom = get_ci(document, CUSTOM_USER)
+    active = get_ci(document, "active")
+    return UserInput(
+        username=username,
+        fields=cast(UserFields, profile),
+        active=None if active is None else as_bool(active, "active"),
+        manager=manager,
+        custom=None if custom is None else custom_values(custom, resource_type, ignored),
+        ignored=ignored,
+    )
+
+
+def _in_enterprise(key: str) -> bool:
+    return USER.find(key, ENTERPRISE_USER) is not None
+
+
+def _values(values: Any, attribute: str, ignored: list[str]) -> list[dict[str, Any]]:
+    """A multi-valued attribute's values as sent, with canonical sub-attribute names and real
+    booleans. Sub-attributes we do not keep are noted; a value without its "value" (or an
+    address without any part) is no value."""
+    if values is None or values == "":
+        return []
+    if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
+        raise invalid_value(f'"{attribute}" must be a list of objects.')
+    described = USER.schema.attribute(attribute)
+    assert described is not None  # fields.LISTS names attributes of the core schema
+    kept = []
+    for element in values:
+        value: dict[str, Any] = {}
+        for key, raw in element.items():
+            sub = described.sub_attribute(key)
+            if sub is None:
+                _note(ignored, f"{attribute}.{key}")
+            elif raw is None or raw == "":
+                continue
+            elif sub.type == "boolean":
+                value[sub.name] = as_bool(raw, f"{attribute}.{sub.name}")
+            else:
+                value[sub.name] = as_text(raw, f"{attribute}.{sub.name}")
+        if _has_value(described, value):
+            kept.append(value)
+    return kept
+
+
+def _has_value(attribute: Attribute, value: dict[str, Any]) -> bool:
+    """An email, phone number or photo needs its "value"; an address needs some part."""
+    if attribute.sub_attribute("value") is not None:
+        return bool(value.get("value"))
+    return any(name not in ("type", "primary") for name in value)
+
+
+def custom_values(
+    values: Any, resource_type: ResourceType, ignored: list[str]
+) -> dict[str, custom_attributes.JsonValue | None] | None:
+    """The organisation's own attributes in a document's CUSTOM_USER object, each as its
+    declared type, by the name the organisation gave it; None when it has none at all. Entra
+    sends booleans and numbers as text at times ("True", "42"): accounts.custom_attributes
+    reads those. A name the organisation does not have is ignored and noted; a value of the
+    wrong type is refused."""
+    if not isinstance(values, dict):
+        raise invalid_value(f'"{CUSTOM_USER}" must be an object.')
+    schema = resource_type.schema_for(CUSTOM_USER)
+    typed: dict[str, custom_attributes.JsonValue | None] = {}
+    for key, raw in values.items():
+        attribute = schema.attribute(key) if schema is not None else None
+        if attribute is None:
+            _note(ignored, f"{CUSTOM_USER}:{key}")
+            continue
+        typed[attribute.name] = custom_value(attribute, raw)
+    return typed if schema is not None and schema.attributes else None
+
+
+_TYPE_WORDS = {str(type_): words for type_, words in custom_attributes.TYPE_WORDS.items()}
+
+
+def custom_value(attribute: Attribute, raw: Any) -> custom_attributes.JsonValue | None:
+    try:
+        return custom_attributes.typed_value(attribute.type, raw)
+    except custom_attributes.ValueRefused as refused:
+        words = _TYPE_WORDS.get(attribute.type, attribute.type)
+        raise invalid_value(
+            f'"{CUSTOM_USER}:{attribute.name}" must be {words}: {refused}'
+        ) from None
+
+
+def custom_changes(
+    before: dict[str, Any], after: Any
+) -> dict[str, custom_attributes.JsonValue | None] | None:
+    """What a PATCH did to the organisation's own attributes: the new value of each one it
+    changed (None: removed), from the resource before and its CUSTOM_USER object after; None
+    when it changed none."""
+    old = before.get(CUSTOM_USER) or {}
+    new = after if isinstance(after, dict) else {}
+    changed = {name: new.get(name) for name in {*old, *new} if old.get(name) != new.get(name)}
+    return changed or None
+
+
+def user_type_of(organisation: Organisation) -> ResourceType:
+    """User as this organisation has it, its own attributes read when first needed."""
+    return user_type(lambda: organisation_schema(organisation))
+
+
+def organisation_schema(organisation: Organisation) -> Schema:
+    """The organisation's own attributes as the CUSTOM_USER extension: one query."""
+    rows = (
+        CustomAttribute.objects.filter(organisation=organisation)
+        .order_by("name")
+        .values_list("name", "type", "description")
+    )
+    return custom_user_schema(rows)
 
 
 # Not stored, and not worth a note: Okta's random password, and what the server sets itself.
 _SKIPPED_SILENTLY = {"password", "schemas", "id", "meta", "groups"}
+_EXTENSIONS = {ENTERPRISE_USER.lower(), CUSTOM_USER.lower()}
 
 
 def _is_ignored(key: str) -> bool:
-    """Whether a top-level key of a body names nothing we store (Entra sends addresses, roles,
-    its own schema URNs), so that the Activity tab can say so."""
-    if key.lower() in _SKIPPED_SILENTLY or key.lower() == ENTERPRISE_USER.lower():
+    """Whether a top-level key of a body names nothing we store (Entra sends roles, its own
+    schema URNs), so that the Activity tab can say so."""
+    if key.lower() in _SKIPPED_SILENTLY or key.lower() in _EXTENSIONS:
         return False
     return USER.find(key) is None
+
+
+def _note_unknown(
+    value: dict[str, Any], attribute: Attribute | None, where: str, ignored: list[str]
+) -> None:
+    for key in value:
+        if attribute is None or attribute.sub_attribute(key) is None:
+            _note(ignored, f"{where}.{key}")
+
+
+def _note(ignored: list[str], where: str) -> None:
+    if where not in ignored:
+        ignored.append(where)
 
 
 def manager_reference(value: Any) -> ManagerReference:
@@ -220,10 +366,23 @@ def manager_reference(value: Any) -> ManagerReference:
     )
 
 
-def apply(user: User, user_input: UserInput, *, actor: Actor, touch_manager: bool) -> User:
+def apply(
+    user: User,
+    user_input: UserInput,
+    *,
+    actor: Actor,
+    touch_manager: bool,
+    replace_custom: bool = True,
+) -> User:
     """Make ``user`` what the document says, through the services (the caller holds the
-    transaction, so a refusal anywhere changes nothing)."""
+    transaction, so a refusal anywhere changes nothing). The organisation's own attributes
+    change only when the document had their extension: all of them (``replace_custom``, PUT)
+    or those it names (PATCH)."""
     services.user_update(user=user, actor=actor, username=user_input.username, **user_input.fields)
+    if user_input.custom is not None:
+        services.user_set_custom_attributes(
+            user=user, actor=actor, values=user_input.custom, replace=replace_custom
+        )
     if user_input.active is False:
         services.user_deactivate(user=user, actor=actor)
     elif user_input.active is True:

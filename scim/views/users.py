@@ -1,6 +1,7 @@
 """/Users: Okta's and Entra's view of the organisation's people (RFC 7644 §3; DESIGN §4 and §5)."""
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from django.db import transaction
@@ -20,7 +21,7 @@ from scim.query import (
     projection_of,
     search_parameters,
 )
-from scim.schema import ENTERPRISE_USER, USER
+from scim.schema import CUSTOM_USER, ENTERPRISE_USER, ResourceType
 
 FULL = Projection()
 
@@ -32,13 +33,19 @@ class UserResourceView(ScimView):
 
     resource_type = "User"
 
+    @cached_property
+    def user_type(self) -> ResourceType:
+        """User as this organisation has it: its own attributes are read from the database at
+        most once, and only by what names them (never by a lookup, a GET or a list page)."""
+        return users.user_type_of(self.organisation)
+
     def listing(self, params: Mapping[str, str]) -> Response:
         found = query.listing(
             params,
             User.objects.for_organisation(self.organisation).not_deleted(),
-            resource=USER,
-            to_filter=filters.user_filter,
-            ordering=filters.user_ordering,
+            resource=self.user_type,
+            to_filter=lambda text: filters.user_filter(text, self.user_type),
+            ordering=lambda by, order: filters.user_ordering(by, order, self.user_type),
             load=lambda people, _: users.for_rendering(people),
         )
         users.attach_teams(found.rows, found.projection)
@@ -68,10 +75,18 @@ class UsersView(UserResourceView):
         return self.listing(request.query_params)
 
     def post(self, request: Request, organisation_id: str) -> Response:
-        user_input = users.parse(self.body(request))
+        user_input = users.parse(self.body(request), self.user_type)
         self.target.label, self.target.ignored = user_input.username, user_input.ignored
-        user = transactions.write(lambda: self._create_or_revive(user_input))
-        user = self.fresh(user.pk)
+
+        def create() -> User:
+            user = self._create_or_revive(user_input)
+            if user_input.custom is not None:  # all of them, as for PUT
+                services.user_set_custom_attributes(
+                    user=user, actor=self.actor, values=user_input.custom, replace=True
+                )
+            return user
+
+        user = self.fresh(transactions.write(create).pk)
         self.target.resource_id = str(user.public_id)
         response = Response(self.render(user, FULL), status=201)
         response["Location"] = self.location(user)
@@ -129,7 +144,7 @@ class UserView(UserResourceView):
     """GET, PUT, PATCH and DELETE of one person."""
 
     def get(self, request: Request, organisation_id: str, resource_id: str) -> Response:
-        projection = projection_of(request.query_params, USER)
+        projection = projection_of(request.query_params, self.user_type)
         user = self._find(resource_id, users.for_rendering(self._people()))
         version = users.version(user)
         if self.not_modified(request, version):
@@ -138,14 +153,14 @@ class UserView(UserResourceView):
         return Response(self.render(user, projection), headers={"ETag": version})
 
     def put(self, request: Request, organisation_id: str, resource_id: str) -> Response:
-        user_input = users.parse(self.body(request))
+        user_input = users.parse(self.body(request), self.user_type)
         self.target.ignored = user_input.ignored
 
         def replace() -> User:
             user = self._for_update(request, resource_id)
-            # PUT replaces the profile; the enterprise extension (department, employee number,
-            # manager) only when the body carries it, so a PUT from an app that does not map
-            # it does not wipe a manager linked earlier.
+            # PUT replaces the profile; each extension (the enterprise one: its attributes and
+            # the manager; the organisation's own) only when the body carries it, so a PUT from
+            # an app that does not map it does not wipe a manager linked earlier.
             touch_manager = user_input.manager is not None
             return users.apply(user, user_input, actor=self.actor, touch_manager=touch_manager)
 
@@ -157,15 +172,26 @@ class UserView(UserResourceView):
         def update() -> User:
             user = self._for_update(request, resource_id)
             before = self.render(self.fresh(user.pk), FULL)
-            result = patch.apply_user_patch(before, operations)
+            result = patch.apply_user_patch(before, operations, self.user_type)
             self.target.ignored = result.ignored
-            # The extension is always part of a patched user, even when the patch emptied it:
-            # leaving it out would mean "unchanged" (as for PUT) and undo a removal.
-            user_input = users.parse({ENTERPRISE_USER: {}, **result.resource})
+            # The enterprise extension is always part of a patched user, even when the patch
+            # emptied it: leaving it out would mean "unchanged" (as for PUT) and undo a removal.
+            # The organisation's own attributes are compared instead, and only those the patch
+            # changed are set: a patch that names none reads no definition of them.
+            patched = {ENTERPRISE_USER: {}, **result.resource}
+            custom = users.custom_changes(before, patched.pop(CUSTOM_USER, {}))
+            user_input = users.parse(patched, self.user_type)
+            user_input.custom = custom
             touch_manager = "manager" in result.cleared or (
                 users.manager_part(before) != users.manager_part(result.resource)
             )
-            return users.apply(user, user_input, actor=self.actor, touch_manager=touch_manager)
+            return users.apply(
+                user,
+                user_input,
+                actor=self.actor,
+                touch_manager=touch_manager,
+                replace_custom=False,
+            )
 
         return self._answer(transactions.write(update).pk)
 

@@ -645,9 +645,16 @@ def test_editing_a_persons_email_saves_it_through_the_service(staff_client, staf
     assert response.status_code == 302
     learner.refresh_from_db()
     assert learner.email == "lee.new@acme.test"
+    assert learner.emails == [{"value": "lee.new@acme.test", "type": "work"}]  # kept in step
     [event] = _admin_events(staff_user)
     assert (event.action, event.target_id) == ("user.update", str(learner.public_id))
-    assert event.changes == {"email": ["lee@acme.test", "lee.new@acme.test"]}
+    assert event.changes == {
+        "email": ["lee@acme.test", "lee.new@acme.test"],
+        "emails": [
+            [{"value": "lee@acme.test", "type": "work"}],
+            [{"value": "lee.new@acme.test", "type": "work"}],
+        ],
+    }
 
 
 def test_a_change_elsewhere_in_the_service_is_a_form_error_not_a_crash(

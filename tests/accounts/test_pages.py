@@ -157,6 +157,12 @@ def test_me_json_describes_the_signed_in_person(client, placed_learner, globex_p
         "last_name": "Learner",
         "manager": {"username": "mia", "email": "mia.manager@acme.test", "name": "Mia Manager"},
         "teams": ["accessibility", "Onboarding"],
+        "profile": {
+            "given_name": "Lee",
+            "family_name": "Learner",
+            "emails": [{"value": "lee@acme.test", "type": "work"}],
+        },
+        "custom_attributes": [],
     }
 
 
@@ -174,6 +180,8 @@ def test_me_json_of_a_person_without_manager_or_teams(client, learner):
         "last_name",
         "manager",
         "teams",
+        "profile",
+        "custom_attributes",
     }
     assert body["manager"] is None
     assert body["teams"] == []

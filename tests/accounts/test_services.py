@@ -51,6 +51,7 @@ def test_user_create_records_who_created_whom(org, primary_admin):
     assert event.changes == {
         "username": "new@acme.test",
         "email": "new@acme.test",
+        "emails": [{"value": "new@acme.test", "type": "work"}],
         "given_name": "New",
         "role": "learner",
         "active": True,

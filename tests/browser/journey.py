@@ -302,6 +302,8 @@ class IdentityProvider:
     default_relay_state: str | None = None
     signed_in: Person | None = None
     signing_key: KeyPair | None = None  # None: the key its metadata lists
+    # Attribute statements sent besides names and email (a department, a cost centre...).
+    extra_attributes: dict[str, list[str]] = field(default_factory=dict)
     authn_requests: list[AuthnRequest] = field(default_factory=list)  # as received, in order
 
     def __post_init__(self) -> None:
@@ -361,9 +363,10 @@ class IdentityProvider:
             acs_url=self.acs_url,
             audience=self.audience,
             name_id=person.username,
-            attributes=self.idp.default_attributes(
-                person.given_name, person.family_name, person.email
-            ),
+            attributes={
+                **self.idp.default_attributes(person.given_name, person.family_name, person.email),
+                **self.extra_attributes,
+            },
             in_response_to=in_response_to,
             signing_key=self.signing_key,
         )

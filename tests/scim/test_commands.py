@@ -1,4 +1,4 @@
-"""Management commands: scim_key and prune_scim_requests."""
+"""Management commands: scim_key, scim_attributes and prune_scim_requests."""
 
 from datetime import timedelta
 from io import StringIO
@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import ActorKind, AuditEvent
+from accounts.models import ActorKind, AuditEvent, CustomAttribute
 from scim import keys
 from scim.models import Outcome, RefusedRequestCount, ScimKey, ScimRequest
 from tests import factories
@@ -255,3 +255,116 @@ def test_prune_refuses_negative_days(org):
         run("prune_scim_requests", "--days", "-1")
 
     assert ScimRequest.objects.count() == 1
+
+
+# --- scim_attributes -------------------------------------------------------------------------
+
+ATTRIBUTES_ACTOR = "manage.py scim_attributes"
+
+
+def test_scim_attributes_add_defines_an_attribute_through_the_service(org, other_org):
+    out, err = run(
+        "scim_attributes", "acme", "add", "costCentre", "--type", "string",
+        "--description", "Finance's code",
+    )  # fmt: skip
+
+    assert (out, err) == ("Added costCentre (string) to acme.\n", "")
+    assert list(
+        CustomAttribute.objects.values_list("organisation", "name", "type", "description")
+    ) == [(org.pk, "costCentre", "string", "Finance's code")]
+    event = AuditEvent.objects.get(action="custom_attribute.add")
+    assert (event.organisation, event.actor_kind, event.actor_label) == (
+        org,
+        ActorKind.SYSTEM,
+        ATTRIBUTES_ACTOR,
+    )
+
+
+def test_scim_attributes_list_prints_name_type_and_description_one_a_line(org, other_org):
+    run("scim_attributes", "acme", "add", "track", "--type", "string")
+    run("scim_attributes", "acme", "add", "Level", "--type", "integer", "--description", "1 to 9")
+    run("scim_attributes", "globex", "add", "secret", "--type", "boolean")
+
+    out, _ = run("scim_attributes", "acme", "list")
+
+    assert out == "Level\tinteger\t1 to 9\ntrack\tstring\n"
+
+
+def test_scim_attributes_list_says_when_there_are_none(org):
+    assert run("scim_attributes", "acme", "list")[0] == "acme has no attributes of its own.\n"
+
+
+def test_scim_attributes_remove_deletes_the_attribute_and_its_values(org, other_org, learner):
+    run("scim_attributes", "acme", "add", "costCentre", "--type", "string")
+    run("scim_attributes", "globex", "add", "costCentre", "--type", "string")
+    services.user_set_custom_attributes(
+        user=learner, actor=factories.SYSTEM, values={"costCentre": "CC-1"}
+    )
+
+    out, _ = run("scim_attributes", "acme", "remove", "COSTCENTRE")
+
+    assert out == "Removed costCentre from acme; 1 person's value deleted.\n"
+    assert list(CustomAttribute.objects.values_list("organisation", flat=True)) == [other_org.pk]
+    learner.refresh_from_db()
+    assert learner.custom_attributes == {}
+    event = AuditEvent.objects.get(action="custom_attribute.remove")
+    assert (event.actor_label, event.changes["values_deleted"]) == (ATTRIBUTES_ACTOR, 1)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["acme", "add", "costcentre", "--type", "integer"],
+            "This organisation already has an attribute named 'costcentre' (SCIM compares "
+            "attribute names ignoring case).",
+        ),
+        (
+            ["acme", "add", "cost centre", "--type", "string"],
+            "'cost centre' is not a SCIM attribute name: use 1 to 64 letters, digits, hyphens "
+            "and underscores, starting with a letter.",
+        ),
+        (
+            ["acme", "add", "level", "--type", "float"],
+            "'float' is not a type; use one of string, boolean, integer, decimal, dateTime.",
+        ),
+        (["nope", "list"], "There is no organisation with the slug 'nope'."),
+        (["acme", "remove", "track"], "acme has no attribute named 'track'."),
+    ],
+    ids=["duplicate", "grammar", "type", "organisation", "attribute"],
+)
+def test_scim_attributes_refuses_with_a_clear_error_and_changes_nothing(org, args, message):
+    run("scim_attributes", "acme", "add", "costCentre", "--type", "string")
+
+    with pytest.raises(CommandError) as refused:
+        run("scim_attributes", *args)
+
+    assert str(refused.value) == message
+    assert list(CustomAttribute.objects.values_list("name", "type")) == [("costCentre", "string")]
+
+
+def test_scim_attributes_exits_with_status_1_and_a_message(tmp_path):
+    database_url = migrated_database(tmp_path)
+    created = manage(
+        "create_organisation", "acme", "--name", "Acme", "--admin-email", "it@acme.test",
+        database_url=database_url,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+
+    added = manage("scim_attributes", "acme", "add", "costCentre", "--type", "string",
+                   database_url=database_url)  # fmt: skip
+    again = manage("scim_attributes", "acme", "add", "COSTCENTRE", "--type", "date",
+                   database_url=database_url)  # fmt: skip
+    unknown = manage("scim_attributes", "acme", "remove", "track", database_url=database_url)
+
+    assert (added.returncode, added.stdout) == (0, "Added costCentre (string) to acme.\n")
+    for refused, message in [
+        (again, "'date' is not a type"),
+        (unknown, "acme has no attribute named 'track'."),
+    ]:
+        assert refused.returncode == 1
+        assert refused.stdout == ""
+        assert f"CommandError: {message}" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    listed = manage("scim_attributes", "acme", "list", database_url=database_url)
+    assert listed.stdout == "costCentre\tstring\n"

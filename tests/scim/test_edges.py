@@ -191,7 +191,7 @@ def test_the_renderer_writes_any_text_as_escapes_when_utf8_cannot():
 
 
 def test_a_detail_echoing_a_surrogate_is_answered_and_logged(scim, people, monkeypatch):
-    def echo(document: Any) -> Any:
+    def echo(document: Any, *args: Any) -> Any:
         raise invalid_value(f'"displayName" cannot be "a{SURROGATE}b".')
 
     monkeypatch.setattr("scim.users.parse", echo)

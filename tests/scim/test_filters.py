@@ -89,7 +89,7 @@ def acme(org, other_org) -> Acme:
         external_id="00aa-Okta",
         employee_number="E100",
         department="Research",
-        phone_number="+44 20 7946 0001",
+        phone_numbers=[{"value": "+44 20 7946 0001", "type": "work"}],
     )
     bob = factories.user(
         org,
@@ -113,7 +113,7 @@ def acme(org, other_org) -> Acme:
         title="Manager",
         locale="en-US",
         external_id=DEE_GUID,
-        phone_number="+1 555 0100",
+        phone_numbers=[{"value": "+1 555 0100", "type": "work"}],
     )
     eve = factories.user(org, "eve@acme.test", given_name="Eve", title="Engineer")
     # Someone of another organisation with the same names must never show up.
@@ -256,7 +256,7 @@ USER_CASES = _cases(
     ('active eq "False"', {"cy"}),
     ("active pr", EVERYONE),
     ("not (active eq true)", {"cy"}),
-    # emails: the one work address we keep
+    # emails: one row per value (ProfileValue)
     ('emails[type eq "work"].value eq "ADA@acme.test"', {"ada"}),
     ('Emails[Type eq "Work"].Value eq "bob@acme.test"', {"bob"}),
     ('emails.value eq "dee@example.org"', {"dee"}),
@@ -523,7 +523,7 @@ BAD_USER_FILTERS = [
     # unknown attributes
     'fooBar eq "x"',
     'password eq "x"',
-    'name.middleName eq "x"',
+    'name.nickName eq "x"',
     'userName.first eq "x"',
     'members[value eq "x"]',
     f'{ENTERPRISE}:userName eq "x"',
@@ -531,8 +531,8 @@ BAD_USER_FILTERS = [
     f'{CORE_GROUP}:displayName eq "x"',
     'emails[kind eq "work"]',
     'emails[value.domain eq "x"]',
-    'name.formatted eq "Ada Lovelace"',  # derived, not stored
-    "emails[primary eq 1]",  # not stored: only the work value is kept
+    'name.fullName eq "Ada Lovelace"',
+    "emails[primary eq 1]",  # a boolean compared with a number
     # attributes we cannot filter on
     'meta.location co "Users"',
     'meta.version eq "W/\\"1\\""',
@@ -609,7 +609,7 @@ def test_bad_group_filter_is_invalid_filter(db, text):
             'not "May 1st".',
         ),
         ("x pr" + " " * MAX_FILTER_LENGTH, "The filter is longer than 1000 characters."),
-        ('name.formatted eq "x"', 'Unknown attribute "name.formatted" in filter.'),
+        ('name.fullName eq "x"', 'Unknown attribute "name.fullName" in filter.'),
         (
             "USERNAME eq 42",
             '"userName" is a string: compare it with a value in double quotes, '
@@ -732,7 +732,9 @@ def test_groups_sort_by_attribute(acme, sort_by, sort_order, expected):
         ("groups.display", None),
         ("manager.value", None),
         ("name", None),
-        ("name.formatted", None),
+        ("name.fullName", None),
+        ("phoneNumbers", None),  # multi-valued: only emails sort, by the sign-in address
+        ("addresses.locality", None),
         ('userName eq "x"', None),
         ('emails[type eq "work"]', None),
         ("user name", None),

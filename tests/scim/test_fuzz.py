@@ -38,7 +38,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts import services
-from accounts.models import AuditEvent, Team, TeamMembership, User
+from accounts.models import (
+    AuditEvent,
+    CustomAttribute,
+    ProfileValue,
+    Team,
+    TeamMembership,
+    User,
+)
 from tests import factories
 from tests.scim.conftest import (
     ENTRA_AGENT,
@@ -51,6 +58,15 @@ from tests.scim.conftest import (
 
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+# The organisation's own attributes (the directory defines one of each type).
+CUSTOM = "urn:ietf:params:scim:schemas:extension:auzlearn:2.0:User"
+CUSTOM_ATTRIBUTES = {
+    "costCode": "string",
+    "mentor": "boolean",
+    "level": "integer",
+    "fte": "decimal",
+    "hireDate": "dateTime",
+}
 CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
@@ -70,7 +86,7 @@ def snapshot() -> Snapshot:
     authenticated request, rejected ones included, by design (DESIGN §5, Logging)."""
     return {
         model.__name__: list(model.objects.order_by("pk").values_list())
-        for model in (User, Team, TeamMembership, AuditEvent)
+        for model in (User, ProfileValue, CustomAttribute, Team, TeamMembership, AuditEvent)
     }
 
 
@@ -131,10 +147,32 @@ def directory(db) -> Directory:
     acme = factories.organisation("acme")
     globex = factories.organisation("globex")
     admin = factories.user(acme, "admin@acme.test", role="primary_admin")
+    for name, type_ in CUSTOM_ATTRIBUTES.items():
+        services.custom_attribute_add(
+            organisation=acme, actor=factories.SYSTEM, name=name, type=type_
+        )
     alice = factories.user(
-        acme, "alice@acme.test", external_id="okta-alice", given_name="Alice", title="Engineer"
+        acme,
+        "alice@acme.test",
+        external_id="okta-alice",
+        given_name="Alice",
+        middle_name="Q",
+        title="Engineer",
+        cost_center="4130",
+        addresses=[{"type": "work", "locality": "London", "primary": True}],
+        photos=[{"value": "https://photos.example/alice.jpg", "type": "photo"}],
     )
-    bob = factories.user(acme, "bob@acme.test", external_id="okta-bob", phone_number="+1 555")
+    services.user_set_custom_attributes(
+        user=alice,
+        actor=factories.SYSTEM,
+        values={"costCode": "CC-1", "mentor": True, "level": 7, "hireDate": "2024-05-01"},
+    )
+    bob = factories.user(
+        acme,
+        "bob@acme.test",
+        external_id="okta-bob",
+        phone_numbers=[{"value": "+1 555", "type": "work"}, {"value": "+1 556", "type": "mobile"}],
+    )
     carol = factories.user(acme, "carol@acme.test")
     dave = factories.user(acme, "dave@acme.test", external_id="okta-dave")
     services.user_set_manager(user=alice, actor=factories.SYSTEM, manager=bob)
@@ -416,11 +454,14 @@ USER_ATTRIBUTES = [
     "emails",
     "phoneNumbers",
     "addresses",
+    "photos",
+    "profileUrl",
     "password",
     "groups",
     "roles",
     "meta",
     ENTERPRISE,
+    CUSTOM,
     ENTRA_EXTENSION,
 ]
 GROUP_ATTRIBUTES = ["schemas", "id", "externalId", "displayName", "members", "meta"]
@@ -536,7 +577,33 @@ enterprise = document(
         "department": st.one_of(st.just("R&D"), odd_text),
         "manager": manager,
         "organization": odd_text,
+        "costCenter": st.one_of(st.just("4130"), odd_text),
+        "division": odd_text,
     }
+)
+# Values of every type, and text where a number or a boolean is expected (Entra's habit).
+custom_scalars = st.one_of(
+    scalars,
+    st.sampled_from(["2024-05-01T09:00:00Z", "2024-05-01", "2024-05-01T09:00:00.5+02:00", "42"]),
+    odd_text,
+)
+custom = document({name: custom_scalars for name in CUSTOM_ATTRIBUTES} | {"shoeSize": odd_text})
+addresses = values_list(
+    odd_text,
+    {
+        "type": st.sampled_from(["work", "home"]),
+        "streetAddress": odd_text,
+        "locality": st.one_of(st.just("London"), odd_text),
+        "region": odd_text,
+        "postalCode": odd_text,
+        "country": st.sampled_from(["GB", "US", ""]),
+        "formatted": odd_text,
+        "primary": booleans,
+    },
+)
+photos = values_list(
+    st.one_of(st.just("https://photos.example/p.jpg"), odd_text),
+    {"type": st.sampled_from(["photo", "thumbnail"]), "primary": booleans, "display": odd_text},
 )
 user_fields: dict[str, st.SearchStrategy[Any]] = {
     "schemas": st.one_of(
@@ -551,20 +618,34 @@ user_fields: dict[str, st.SearchStrategy[Any]] = {
     ),
     "userName": usernames,
     "name": document(
-        {"givenName": odd_text, "familyName": odd_text, "formatted": odd_text}, extra=False
+        {
+            "givenName": odd_text,
+            "familyName": odd_text,
+            "formatted": odd_text,
+            "middleName": odd_text,
+            "honorificPrefix": odd_text,
+            "honorificSuffix": odd_text,
+        },
+        extra=False,
     ),
     "displayName": odd_text,
+    "nickName": odd_text,
+    "profileUrl": st.one_of(st.just("https://intranet.example/jane"), odd_text),
+    "userType": odd_text,
+    "preferredLanguage": st.one_of(st.just("en-GB"), odd_text),
     "title": odd_text,
     "locale": st.one_of(st.just("en-GB"), odd_text),
     "timezone": st.one_of(st.just("Europe/London"), odd_text),
     "active": booleans,
     "emails": emails,
     "phoneNumbers": phone_numbers,
-    "addresses": st.lists(document({"type": st.just("work"), "streetAddress": odd_text})),
+    "addresses": addresses,
+    "photos": photos,
     "password": odd_text,
     "groups": values_list(ids, {"display": odd_text}),
     "roles": st.lists(odd_text, max_size=2),
     ENTERPRISE: enterprise,
+    CUSTOM: custom,
     ENTRA_EXTENSION: st.dictionaries(odd_text, odd_text, max_size=2),
 }
 user_documents = document(user_fields, required=("userName",)) | document(user_fields)
@@ -683,7 +764,24 @@ USER_PATHS = [
     'emails[type eq "home"].value',
     'emails[value co "@"]',
     'phoneNumbers[type eq "work"].value',
+    'phoneNumbers[type eq "mobile"]',
+    "emails[primary eq true].value",
     'addresses[type eq "work"].streetAddress',
+    'addresses[type eq "work"].locality',
+    'addresses[locality eq "London"]',
+    "addresses",
+    "photos",
+    'photos[type eq "photo"].value',
+    "name.middleName",
+    "nickName",
+    "profileUrl",
+    f"{ENTERPRISE}:costCenter",
+    f"{ENTERPRISE}:organization",
+    "division",
+    CUSTOM,
+    *(f"{CUSTOM}:{name}" for name in CUSTOM_ATTRIBUTES),
+    f"{CUSTOM}:shoeSize",
+    "level",
     f"{ENTERPRISE}:manager",
     f"{ENTERPRISE}:manager.value",
     f"{ENTERPRISE}:department",
@@ -729,7 +827,9 @@ GROUP_PATHS = [
 
 
 def paths(known: list[str]) -> st.SearchStrategy[str]:
-    attribute = st.sampled_from(["emails", "phoneNumbers", "members", "name", "groups", "x"])
+    attribute = st.sampled_from(
+        ["emails", "phoneNumbers", "addresses", "photos", "members", "name", "groups", "x"]
+    )
     filtered = st.builds(
         lambda a, op, v, sub: f"{a}[value {op} {v}]{sub}",
         attribute,
@@ -748,11 +848,23 @@ no_path_user_values = document(
         "name.familyName": odd_text,
         f"{ENTERPRISE}:manager": manager,
         f"{ENTERPRISE}:department": odd_text,
+        f"{ENTERPRISE}:costCenter": odd_text,
         'emails[type eq "work"].value': odd_text,
+        'addresses[type eq "work"].locality': odd_text,
+        **{f"{CUSTOM}:{name}": custom_scalars for name in CUSTOM_ATTRIBUTES},
     }
 )
 user_patch_values = st.one_of(
-    booleans, usernames, odd_text, emails, manager, no_path_user_values, json_values
+    booleans,
+    usernames,
+    odd_text,
+    emails,
+    addresses,
+    manager,
+    custom_scalars,
+    custom,
+    no_path_user_values,
+    json_values,
 )
 group_patch_values = st.one_of(
     members,
@@ -854,7 +966,19 @@ FILTER_ATTRIBUTES = [
     "members.$ref",
     "password",
     "nickName",
+    "name.middleName",
+    "userType",
     "addresses.streetAddress",
+    "addresses.locality",
+    "addresses.primary",
+    "photos.value",
+    "emails.primary",
+    f"{ENTERPRISE}:costCenter",
+    "organization",
+    "division",
+    *(f"{CUSTOM}:{name}" for name in CUSTOM_ATTRIBUTES),
+    *CUSTOM_ATTRIBUTES,
+    f"{CUSTOM}:shoeSize",
     "urn:unknown:attribute",
     "émail",
 ]
@@ -895,9 +1019,11 @@ def combined_filters(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         ),
         st.builds(
             lambda a, f, sub: f"{a}[{f}]{sub}",
-            st.sampled_from(["emails", "members", "groups", "phoneNumbers", "name", "x"]),
+            st.sampled_from(
+                ["emails", "members", "groups", "phoneNumbers", "addresses", "photos", "name", "x"]
+            ),
             inner,
-            st.sampled_from(["", ".value", ".type"]),
+            st.sampled_from(["", ".value", ".type", ".locality", ".primary"]),
         ),
     )
 

@@ -122,7 +122,7 @@ def test_get_user_returns_the_whole_document(scim, org):
         external_id="00u1",
         department="R&D",
         employee_number="42",
-        phone_number="+44 20 7946 0000",
+        phone_numbers=[{"value": "+44 20 7946 0000", "type": "work"}],
         locale="en-GB",
         timezone="Europe/London",
     )
@@ -584,7 +584,7 @@ def test_a_patch_changes_only_what_it_names(scim, org):
         email="jane@acme.test",
         given_name="Jane",
         external_id="00u9",
-        phone_number="+1 555",
+        phone_numbers=[{"value": "+1 555", "type": "work"}],
         department="R&D",
     )
     services.user_set_manager(user=user, actor=factories.SYSTEM, manager=boss)
