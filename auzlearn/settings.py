@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "accounts",
     "sso",
     "scim",
+    # Development tools: the development IdP (routed only with DEBUG on, auzlearn/urls.py) and
+    # manage.py simulate_idp. No models.
+    "devidp",
 ]
 
 MIDDLEWARE = [

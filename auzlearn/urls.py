@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -14,6 +15,11 @@ urlpatterns = [
     path("", include("scim.settings_urls")),
     path("", include("accounts.urls")),
 ]
+
+# The development identity provider (devidp/), for trying sign-in without Okta: with DEBUG off
+# its URLs do not exist at all, not even as routes that refuse.
+if settings.DEBUG:
+    urlpatterns.append(path("", include("devidp.urls")))
 
 # What fails outside a view's own error handling: SCIM clients get SCIM Error documents (under
 # /scim/), people get the site's pages (everywhere else).

@@ -25,6 +25,13 @@ settings.register_profile("fuzz", _COMMON, max_examples=10_000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(autouse=True)
+def dev_idp_dir(settings, tmp_path_factory) -> None:
+    """The development IdP keeps its key in files (devidp/keys.py): a test that makes one writes
+    it to a temporary folder, never into the checkout's .dev-idp/."""
+    settings.DEV_IDP_DIR = str(tmp_path_factory.mktemp("dev-idp"))
+
+
 @pytest.fixture
 def org(db) -> Organisation:
     return factories.organisation("acme")

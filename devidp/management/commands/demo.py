@@ -7,6 +7,7 @@ from django.db import transaction
 from accounts import services
 from accounts.audit import Actor
 from accounts.models import Organisation, Role, Team, User
+from devidp import connections as dev_idp
 
 DEMO_SLUG = "demo"
 # Local demo only: the command refuses to run with DEBUG off.
@@ -23,7 +24,10 @@ STAFF = "support"
 
 
 class Command(BaseCommand):
-    help = "Create (or leave as it is) a demo organisation with people, a manager link and a team."
+    help = (
+        "Create (or leave as it is) a demo organisation with people, a manager link and a team, "
+        "its Okta connection signing in through the development identity provider (/dev-idp/)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
@@ -46,6 +50,9 @@ class Command(BaseCommand):
             services.team_set_members(team=team, actor=actor, users=people)
             if not User.objects.support_staff().with_username(STAFF).exists():
                 services.staff_create(username=STAFF, password=DEMO_PASSWORD)
+            # Single sign-on working without an Okta tenant: the Okta connection trusts the
+            # development IdP, sign-in is on, the Okta tile's kind of sign-in is allowed.
+            dev_idp.connect(organisation=organisation, actor=actor)
         self._print_instructions()
 
     def _print_instructions(self) -> None:
@@ -60,6 +67,11 @@ class Command(BaseCommand):
                     f"  Learners:       {', '.join(p[0] for p in PEOPLE)} / {DEMO_PASSWORD}",
                     f"  Single Sign-on: {base}/settings/sso/",
                     f"  Support admin:  {base}/admin/ as {STAFF} / {DEMO_PASSWORD}",
+                    f"  Okta sign-in:   {base}/{dev_idp.PREFIX} (the development IdP: choose a "
+                    "person)",
+                    f"                  or {base}/sso/ with {DEMO_SLUG}",
+                    "  Provisioning:   DEBUG=true .venv/bin/python manage.py simulate_idp okta "
+                    f"{DEMO_SLUG}   (or entra)",
                 ]
             )
         )
