@@ -7,7 +7,10 @@ from typing import Any, Generic, TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
-from scim.errors import invalid_value
+from scim import cursors
+from scim.cursors import Binding, Position
+from scim.documents import list_response
+from scim.errors import ScimError, invalid_value
 from scim.schema import ResourceType
 
 M = TypeVar("M", bound=Model)
@@ -91,6 +94,7 @@ SEARCH_PARAMETERS = (
     "sortOrder",
     "startIndex",
     "count",
+    "cursor",
 )
 
 
@@ -101,6 +105,8 @@ def search_parameters(body: Mapping[str, Any]) -> dict[str, str]:
         value = next((v for k, v in body.items() if k.lower() == name.lower()), None)
         if value is None:
             continue
+        if name == "cursor" and not isinstance(value, str):
+            raise invalid_value('"cursor" in the search request must be a string.')
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             value = ",".join(value)
         if isinstance(value, float):
@@ -219,12 +225,31 @@ def _canonical_path(text: str, resource: ResourceType) -> tuple[str, str, str] |
 
 @dataclass(frozen=True)
 class Listing(Generic[M]):
-    """One page of a list request: its rows, the total, and what to show of each row."""
+    """One page of a list request: its rows, what to show of each, and where it is: a
+    startIndex and the exact total (index pagination), or the cursors of the pages either side
+    (cursor pagination, RFC 9865)."""
 
     rows: list[M]
-    total: int
-    page: Page
     projection: Projection
+    total: int | None = None
+    page: Page | None = None
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+
+    def document(self, resources: list[dict[str, Any]]) -> dict[str, Any]:
+        """The ListResponse for ``resources``, the rows rendered. Cursor pages leave out
+        totalResults (RFC 9865 §2 makes it optional there): a page costs what it shows, at any
+        depth, and counting the directory would cost more than the page."""
+        if self.page is not None:
+            assert self.total is not None
+            return list_response(resources, total=self.total, start_index=self.page.start_index)
+        document = list_response(resources, total=0, start_index=1)
+        del document["totalResults"], document["startIndex"]
+        if self.next_cursor is not None:
+            document["nextCursor"] = self.next_cursor
+        if self.previous_cursor is not None:
+            document["previousCursor"] = self.previous_cursor
+        return document
 
 
 def listing(
@@ -232,18 +257,82 @@ def listing(
     rows: QuerySet[M],
     *,
     resource: ResourceType,
+    organisation_id: int,
     to_filter: Callable[[str], Q],
     ordering: Callable[[str | None, str | None], list[Any]],
     load: Callable[[QuerySet[M], Projection], QuerySet[M]] = lambda rows, _: rows,
 ) -> Listing[M]:
-    """A list request (RFC 7644 §3.4.2): filter, sort, one page, and totalResults."""
+    """A list request (RFC 7644 §3.4.2): filter, sort, one page, and totalResults; or, when
+    it has a ``cursor`` (even an empty one), a cursor page (RFC 9865)."""
     text = text_param(params, "filter")
     if text:
         rows = rows.filter(to_filter(text))
-    page = page_of(params)
     projection = projection_of(params, resource)
+    raw_cursor = text_param(params, "cursor")
+    if raw_cursor is not None:
+        binding = Binding(organisation_id, resource.name, (text or "").strip())
+        return _cursor_listing(params, raw_cursor, binding, rows, projection, load)
+    page = page_of(params)
     fetched: list[M] = []
     if page.count:
         order = ordering(text_param(params, "sortBy"), text_param(params, "sortOrder"))
         fetched = page_rows(rows.order_by(*order), page, lambda some: load(some, projection))
-    return Listing(fetched, total_of(rows, page, len(fetched)), page, projection)
+    return Listing(fetched, projection, total=total_of(rows, page, len(fetched)), page=page)
+
+
+def _cursor_listing(
+    params: Mapping[str, str],
+    raw_cursor: str,
+    binding: Binding,
+    rows: QuerySet[M],
+    projection: Projection,
+    load: Callable[[QuerySet[M], Projection], QuerySet[M]],
+) -> Listing[M]:
+    """A keyset page in primary-key order: the rows after (or before) the cursor's edge row,
+    one more than asked to know whether another page follows."""
+    for name in ("startIndex", "sortBy", "sortOrder"):
+        if text_param(params, name):
+            raise invalid_value(
+                f'"{name}" cannot be combined with "cursor": cursor pages follow one fixed '
+                "order. Page with startIndex to sort, or leave sortBy out."
+            )
+    count = _cursor_count(params)
+    position = cursors.read(raw_cursor, binding)
+    if position is None:
+        ordered = rows.order_by("pk")
+    elif position.backwards:
+        ordered = rows.filter(pk__lt=position.pk).order_by("-pk")
+    else:
+        ordered = rows.filter(pk__gt=position.pk).order_by("pk")
+    fetched = list(load(ordered, projection)[: count + 1]) if count else []
+    more = len(fetched) > count
+    fetched = fetched[:count]
+    if position is not None and position.backwards:
+        fetched.reverse()
+    if not fetched:
+        return Listing(fetched, projection)
+    first, last = fetched[0].pk, fetched[-1].pk
+    # Forward: a next page when a row followed; a previous one unless this is the first page.
+    # Backwards: the mirror image. The rows either side may be gone by the time the client
+    # asks, which gives an empty page, not an error.
+    has_next = more if position is None or not position.backwards else True
+    has_previous = position is not None and (more if position.backwards else True)
+    return Listing(
+        fetched,
+        projection,
+        next_cursor=cursors.issue(Position(last, backwards=False), binding) if has_next else None,
+        previous_cursor=(
+            cursors.issue(Position(first, backwards=True), binding) if has_previous else None
+        ),
+    )
+
+
+def _cursor_count(params: Mapping[str, str]) -> int:
+    """RFC 9865 §2.4: with cursors a count outside 0..maxPageSize is refused (invalidCount),
+    rather than clamped as startIndex pagination does."""
+    count = _integer(params, "count", default=DEFAULT_COUNT)
+    if not 0 <= count <= MAX_COUNT:
+        raise ScimError(
+            400, f'"count" must be between 0 and {MAX_COUNT} with cursor pages.', "invalidCount"
+        )
+    return count

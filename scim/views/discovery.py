@@ -18,9 +18,10 @@ from accounts.custom_attributes import MAX_TEXT_LENGTH
 from accounts.models import MAX_PROFILE_VALUES, PROFILE_LISTS, User
 from scim import fields, filters, groups, patch, rendering, users
 from scim.api import MAX_BODY_BYTES, ScimView
+from scim.cursors import CURSOR_TIMEOUT_SECONDS
 from scim.documents import list_response
 from scim.errors import ScimError, not_found
-from scim.query import MAX_COUNT
+from scim.query import DEFAULT_COUNT, MAX_COUNT
 from scim.schema import GROUP, GROUP_SCHEMA, USER_SCHEMA, ResourceType, Schema
 
 SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
@@ -42,6 +43,16 @@ class ServiceProviderConfigView(ScimView):
                 "changePassword": {"supported": False},
                 "sort": {"supported": True},
                 "etag": {"supported": True},
+                # RFC 9865 §4. Index pagination stays the default: Okta and Entra page by
+                # startIndex. Cursor pages cost the same at any depth (scim/cursors.py).
+                "pagination": {
+                    "cursor": True,
+                    "index": True,
+                    "defaultPaginationMethod": "index",
+                    "defaultPageSize": DEFAULT_COUNT,
+                    "maxPageSize": MAX_COUNT,
+                    "cursorTimeout": CURSOR_TIMEOUT_SECONDS,
+                },
                 "authenticationSchemes": [
                     {
                         "type": "oauthbearertoken",

@@ -11,7 +11,6 @@ from accounts import services
 from accounts.models import Team
 from scim import filters, groups, patch, query, transactions
 from scim.api import ScimView, by_public_id
-from scim.documents import list_response
 from scim.errors import not_found
 from scim.patch import GroupPatch
 from scim.query import (
@@ -35,6 +34,7 @@ class GroupResourceView(ScimView):
             params,
             Team.objects.filter(organisation=self.organisation),
             resource=GROUP,
+            organisation_id=self.organisation.pk,
             to_filter=filters.group_filter,
             ordering=filters.group_ordering,
         )
@@ -43,9 +43,7 @@ class GroupResourceView(ScimView):
         resources = [
             self.render(team, members.get(team.pk), found.projection) for team in found.rows
         ]
-        return Response(
-            list_response(resources, total=found.total, start_index=found.page.start_index)
-        )
+        return Response(found.document(resources))
 
     def render(self, team: Team, members: Any, projection: Projection) -> dict[str, Any]:
         return groups.render(team, members, tenant_url=self.tenant_url(), projection=projection)

@@ -14,7 +14,6 @@ from accounts.errors import UserConflict
 from accounts.models import User, UserQuerySet
 from scim import filters, patch, query, transactions, users
 from scim.api import ScimView, by_public_id
-from scim.documents import list_response
 from scim.errors import not_found, uniqueness
 from scim.query import (
     Projection,
@@ -44,15 +43,14 @@ class UserResourceView(ScimView):
             params,
             User.objects.for_organisation(self.organisation).not_deleted(),
             resource=self.user_type,
+            organisation_id=self.organisation.pk,
             to_filter=lambda text: filters.user_filter(text, self.user_type),
             ordering=lambda by, order: filters.user_ordering(by, order, self.user_type),
             load=lambda people, _: users.for_rendering(people),
         )
         users.attach_teams(found.rows, found.projection)
         resources = [self.render(user, found.projection) for user in found.rows]
-        return Response(
-            list_response(resources, total=found.total, start_index=found.page.start_index)
-        )
+        return Response(found.document(resources))
 
     def render(self, user: User, projection: Projection) -> dict[str, Any]:
         return users.render(user, tenant_url=self.tenant_url(), projection=projection)
