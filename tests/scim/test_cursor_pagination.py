@@ -7,7 +7,6 @@ import urllib.parse
 from typing import Any
 
 import pytest
-from django.core import signing
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -209,7 +208,7 @@ def test_what_we_never_issued_is_refused_whatever_it_looks_like(scim, org, raw):
 def test_an_old_cursor_has_expired(scim, org, monkeypatch):
     binding = Binding(org.pk, "User", "")
     issued_at = time.time() - cursors.CURSOR_TIMEOUT_SECONDS - 5
-    monkeypatch.setattr(signing.time, "time", lambda: issued_at)
+    monkeypatch.setattr("django.core.signing.time.time", lambda: issued_at)
     old = cursors.issue(Position(1, backwards=False), binding)
     monkeypatch.undo()
     factories.user(org, "a@acme.test")
