@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 # Local runs use DEBUG (demo data, runserver); the test suite runs with production settings.
 RUN_ENV := DEBUG=true
 
-.PHONY: run test lint pytest fuzz install clean bench bench-smoke
+.PHONY: run test lint pytest fuzz install clean bench bench-smoke bench-scale
 
 install: $(INSTALLED)
 
@@ -51,6 +51,15 @@ bench: $(BENCH_INSTALLED)
 # CI's smoke run: 2,000 people, a few requests per endpoint, query-count budgets only.
 bench-smoke: $(BENCH_INSTALLED)
 	$(PY) -m bench --users 2000 --smoke
+
+# Issue 19's scale mode (bench/README.md, "The scale mode"): the size-sensitive requests at each
+# size in one run, and one organisation among many. Smaller, e.g.
+# make bench-scale BENCH_SCALE=20000,100000 BENCH_MANY=100x1000 BENCH_ARGS="--database mine".
+BENCH_SCALE ?= 100000,1000000
+BENCH_MANY ?= 1000x1000
+
+bench-scale: $(BENCH_INSTALLED)
+	$(PY) -m bench --scale $(BENCH_SCALE) --many-organisations $(BENCH_MANY) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -2,6 +2,7 @@
 
 python -m bench                      # the full run: 100,000 people per organisation
 python -m bench --users 2000 --smoke # CI: a few requests each, query-count budgets only
+python -m bench --scale 100000,1000000 --many-organisations 1000x1000  # issue 19 (bench.scale)
 """
 
 import argparse
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import django
 
-from bench import database, progress
+from bench import database, progress, scale
 from bench.server import HOST, free_port
 
 DEFAULT_POSTGRES = "postgres://root@127.0.0.1:5432/postgres"
@@ -27,7 +28,22 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--users", type=int, default=100_000, help="people per organisation")
+    parser.add_argument(
+        "--users", type=int, help="people per organisation (default 100000; not with --scale)"
+    )
+    parser.add_argument(
+        "--scale",
+        metavar="SIZES",
+        help="the scale mode: the size-sensitive requests at each of these sizes (people per"
+        " organisation, separated by commas, e.g. 100000,1000000) in one run, each in a database"
+        " of its own named DATABASE_<size>; budgets on how each grows",
+    )
+    parser.add_argument(
+        "--many-organisations",
+        metavar="ORGANISATIONSxPEOPLE",
+        help="with --scale: at the largest size, also measure one organisation alone and then"
+        " beside that many others of that many people, e.g. 1000x1000",
+    )
     parser.add_argument(
         "--smoke",
         action="store_true",
@@ -39,7 +55,11 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         help="any database of the PostgreSQL server to create the bench database on "
         "(default: $BENCH_POSTGRES_URL or %(default)s)",
     )
-    parser.add_argument("--database", help="its name (default: auzlearn_bench[_smoke])")
+    parser.add_argument(
+        "--database",
+        help="its name (default: auzlearn_bench[_smoke]; with --scale, the prefix of each size's"
+        " database, default auzlearn_bench_scale)",
+    )
     parser.add_argument(
         "--reuse-db",
         action="store_true",
@@ -53,6 +73,19 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=6, help="random seed of the data and requests")
     args = parser.parse_args(argv)
+    if args.scale is not None:
+        if args.users is not None:
+            parser.error("--users and --scale do not go together: --scale names the sizes")
+        try:
+            args.scale = scale.parse_sizes(args.scale)
+            if args.many_organisations is not None:
+                args.many_organisations = scale.parse_many(args.many_organisations)
+        except ValueError as error:
+            parser.error(str(error))
+        return args
+    if args.many_organisations is not None:
+        parser.error("--many-organisations is measured in the scale mode: add --scale")
+    args.users = 100_000 if args.users is None else args.users
     if args.users < 1_000:
         parser.error("--users must be at least 1000")
     return args
@@ -62,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     if args.progress:
         progress.force()
+    if args.scale is not None:
+        return _scale(args)
     began = time.monotonic()
     load = os.getloadavg()[0]
     started = datetime.now(UTC).replace(microsecond=0)
@@ -152,6 +187,75 @@ def _run(
         report.plot(info, results, path)
     print(text)
     print(f"Written: {report.RESULTS_DIR / stem}.md and .png (server log: {log.name})")
+    print(report.terminal(verdicts))
+    return 1 if any(verdict.passed is False for verdict in verdicts) else 0
+
+
+def _scale(args: argparse.Namespace) -> int:
+    """The scale mode (bench.scale): each size in a process of its own, then the growth
+    budgets, the table and the plot here."""
+    began = time.monotonic()
+    load = os.getloadavg()[0]
+    started = datetime.now(UTC).replace(microsecond=0)
+    sizes: list[int] = args.scale
+    base = args.database or "auzlearn_bench_scale"
+    stem = scale.results_stem(sizes, f"{started:%Y%m%d-%H%M%S}")
+    jobs = [
+        scale.SizeJob(
+            people=size,
+            database=f"{base}_{size}",
+            postgres=args.postgres,
+            smoke=args.smoke,
+            seed=args.seed,
+            reuse=args.reuse_db,
+            keep=args.keep_db or args.reuse_db,
+            progress=args.progress,
+            log_stem=stem,
+            many=args.many_organisations if size == sizes[-1] else None,
+        )
+        for size in sizes
+    ]
+    # This process only orchestrates and reports: the settings are needed to receive the
+    # results (their classes import the models), not a database.
+    os.environ.update(scale.environment(0, args.postgres))
+    django.setup()
+    from bench import growth, report
+
+    outcomes = scale.run_sizes(jobs)
+
+    runs = {outcome.people: outcome.results for outcome in outcomes}
+    last = outcomes[-1]
+    many = None
+    if last.alone is not None and last.among is not None and args.many_organisations:
+        organisations, people = args.many_organisations
+        many = growth.Many(organisations, people, last.alone, last.among)
+    verdicts = growth.evaluate(runs, many, smoke=args.smoke)
+    info = report.ScaleInfo(
+        sizes=sizes,
+        smoke=args.smoke,
+        command=shlex.join(["python", "-m", "bench", *sys.argv[1:]]),
+        started=started.isoformat().replace("+00:00", "Z"),
+        commit=_commit(),
+        machine=f"{_machine()}; load average {load:.2f} before the run",
+        postgres=database.server_version(args.postgres),
+        duration_seconds=time.monotonic() - began,
+        loads=[scale.describe_load(outcome) for outcome in outcomes],
+        cpu=[
+            f"at {outcome.people:,}: {outcome.cpu}; opening a PostgreSQL connection (each request"
+            f" does) {outcome.connect_ms:.1f} ms"
+            for outcome in outcomes
+        ],
+        many=args.many_organisations,
+    )
+    pair = (many.alone, many.among) if many else None
+    text = report.scale_markdown(info, runs, pair, verdicts)
+    report.RESULTS_DIR.mkdir(exist_ok=True)
+    for path in (report.RESULTS_DIR / f"{stem}.md", report.RESULTS_DIR / "scale-latest.md"):
+        path.write_text(text)
+    for path in (report.RESULTS_DIR / f"{stem}.png", report.RESULTS_DIR / "scale-latest.png"):
+        report.scale_plot(info, runs, pair, path)
+    print(text)
+    print(f"Written: {report.RESULTS_DIR / stem}.md and .png")
     print(report.terminal(verdicts))
     return 1 if any(verdict.passed is False for verdict in verdicts) else 0
 

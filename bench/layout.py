@@ -22,6 +22,7 @@ BIG_TEAM_SIZE = 10_000
 SMALL_TEAM_SIZE = 10
 ADD_TEAM_SIZE = 500
 REGULAR_TEAM_SIZES = (20, 1_000)  # smallest and largest, drawn at random
+MIN_PEOPLE_FOR_TEAMS = 400  # the regular teams draw 20 to people // 20 members
 REPORTS_PER_MANAGER = 20  # person i reports to person i // 20: a tree five levels deep at 100k
 
 GIVEN_NAMES = (
@@ -105,3 +106,18 @@ def add_team_members(people: int) -> range:
 
 def regular_team_name(number: int) -> str:
     return f"Team {number:03d} {DEPARTMENTS[number % len(DEPARTMENTS)]}"
+
+
+def many_plans(organisations: int, people: int) -> list[OrganisationPlan]:
+    """The scale mode's many organisations (issue 19, item 6), loaded beside the others: each
+    shaped like the small one (with teams when it has enough people for them), under its own
+    domain."""
+    return [
+        OrganisationPlan(
+            f"bench-many-{number:04d}",
+            f"Bench Many {number} ({people} people)",
+            people,
+            SMALL_ORGANISATION_TEAMS if people >= MIN_PEOPLE_FOR_TEAMS else 0,
+        )
+        for number in range(organisations)
+    ]

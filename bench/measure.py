@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import itertools
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from bench import progress, saml, scenarios
@@ -137,8 +137,22 @@ class Runner:
                 )
             )
 
-    def _phase(self, phase: Phase) -> None:
-        jobs = phase.source(self.big, random.Random(self.seed))  # noqa: S311 (not security)
+    def run_phases(self, phases: Sequence[Phase], *, tenant: Tenant, mixed: bool) -> Results:
+        """Only these phases, against ``tenant``, then the mixed run if asked (the scale mode,
+        bench.scale): into a Results of their own."""
+        self.results = Results()
+        for phase in phases:
+            if phase is MEMORY_PHASE:
+                self._memory_phase()
+            else:
+                self._phase(phase, tenant)
+        if mixed:
+            self._mixed()
+        return self.results
+
+    def _phase(self, phase: Phase, tenant: Tenant | None = None) -> None:
+        tenant = tenant or self.big
+        jobs = phase.source(tenant, random.Random(self.seed))  # noqa: S311 (not security)
         name = f"{phase.source.__name__} x{phase.concurrency}"
         self._send(jobs, self.sizes.warm_up(phase), phase.concurrency, f"{name} (warm-up)")
         samples = self._send(jobs, self.sizes.jobs(phase), phase.concurrency, name)

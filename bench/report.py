@@ -222,3 +222,196 @@ def terminal(verdicts: list[Verdict]) -> str:
         f"{counts['SKIP']} not judged in this mode; {counts['INFO']} shown for reference"
     )
     return "\n".join(lines)
+
+
+# --- the scale mode (issue 19, bench.scale) -------------------------------------------------
+
+# The rows of the scale table and plot, in order: key, what, where it was measured.
+SCALE_ROWS: tuple[tuple[str, str], ...] = (
+    ("floor_c2", "floor: one indexed userName lookup, tiny JSON [x2]"),
+    ("users_filter", 'GET /Users?filter=userName eq "…" [x2]'),
+    ("users_get", "GET /Users/{id} [x2]"),
+    ("users_first_page", "GET /Users?startIndex=1&count=100 [x2]"),
+    ("users_last_page", "GET /Users, last page of 100 [x2]"),
+    ("floor_c1", "floor: one indexed userName lookup, tiny JSON [x1]"),
+    ("group_get_members", "GET /Groups/{id}, the big team (members below) [x1]"),
+)
+MIXED_ROW = ("mixed", "mixed Okta-like run, both tenants at their rate (open loop)")
+
+
+@dataclass(frozen=True)
+class ScaleInfo:
+    sizes: list[int]
+    smoke: bool
+    command: str
+    started: str
+    commit: str
+    machine: str
+    postgres: str
+    duration_seconds: float
+    loads: list[str]  # one line per size: what was loaded and how long it took
+    cpu: list[str]  # one line per size (bench.machine)
+    many: tuple[int, int] | None
+
+
+def scale_markdown(
+    info: ScaleInfo,
+    runs: dict[int, Results],
+    many: "tuple[Results, Results] | None",
+    verdicts: list[Verdict],
+) -> str:
+    sizes = sorted(runs)
+    lines = [
+        "# auzlearn benchmark, scale mode: "
+        + ", ".join(f"{size:,}" for size in sizes)
+        + " people per organisation"
+        + (" (smoke run: query counts only)" if info.smoke else ""),
+        "",
+        f"- started {info.started}, took {info.duration_seconds / 60:.1f} min;"
+        f" commit {info.commit}",
+        f"- `{info.command}`",
+        f"- {info.machine}; PostgreSQL {info.postgres}; gunicorn with 2 sync workers, DEBUG off",
+        *(f"- {line}" for line in info.loads),
+        *(f"- {line}" for line in info.cpu),
+        "- the big team: "
+        + ", ".join(
+            f"{len(layout.big_team_members(size)):,} members at {size:,}" for size in sizes
+        ),
+        "- each size in a database of its own, served by a fresh gunicorn; latencies in ms as the"
+        " client saw them (p50 / p95); growth = p50 at the largest size ÷ p50 at the smallest;"
+        " [xn]: concurrent clients",
+        "",
+        "| request | "
+        + " | ".join(f"{size:,}: p50 / p95" for size in sizes)
+        + " | queries/request | growth |",
+        "|---|" + "--:|" * len(sizes) + "--:|--:|",
+    ]
+    for key, title in SCALE_ROWS:
+        cells = []
+        for size in sizes:
+            measurement = runs[size].measurements.get(key)
+            p50, p95 = _p50_p95(measurement)
+            cells.append(f"{_ms(p50)} / {_ms(p95)}")
+        counts = {
+            runs[size].measurements[key].queries_text()
+            for size in sizes
+            if key in runs[size].measurements
+        }
+        low = runs[sizes[0]].measurements.get(key)
+        high = runs[sizes[-1]].measurements.get(key)
+        growth = f"{high.p50 / low.p50:.2f}x" if low and high else "-"
+        lines.append(
+            f"| {title} | " + " | ".join(cells) + f" | {' / '.join(sorted(counts)) or '-'}"
+            f" | {growth} |"
+        )
+    mixed = [runs[size].mixed.get("both") for size in sizes]
+    if all(mixed):
+        cells = [f"{_ms(m.p50)} / {_ms(m.p95)}" for m in mixed if m]
+        first, last = mixed[0], mixed[-1]
+        growth = f"{last.p95 / first.p95:.2f}x (p95)" if first and last else "-"
+        lines.append(f"| {MIXED_ROW[1]} | " + " | ".join(cells) + f" | - | {growth} |")
+    if many is not None and info.many is not None:
+        alone, among = many
+        organisations, people = info.many
+        lines += [
+            "",
+            f"One organisation of {layout.SMALL_ORGANISATION_PEOPLE:,} people, alone in its"
+            f" database and then beside the big ones and {organisations:,} organisations of"
+            f" {people:,} people:",
+            "",
+            "| request | alone: p50 / p95 | among many: p50 / p95 | queries/request | ratio |",
+            "|---|--:|--:|--:|--:|",
+        ]
+        for key, title in SCALE_ROWS[:5]:
+            one, other = alone.measurements.get(key), among.measurements.get(key)
+            if one is None or other is None:
+                continue
+            lines.append(
+                f"| {title} | {_ms(one.p50)} / {_ms(one.p95)} | {_ms(other.p50)} /"
+                f" {_ms(other.p95)} | {other.queries_text()} | {other.p50 / one.p50:.2f}x |"
+            )
+    lines += ["", "## Budgets", "", "| budget | measured | result |", "|---|---|---|"]
+    lines += [f"| {v.budget} | {v.measured} | **{v.status}** |" for v in verdicts]
+    return "\n".join(lines) + "\n"
+
+
+def _p50_p95(measurement: Measurement | None) -> tuple[float, float]:
+    if measurement is None or not measurement.samples:
+        return math.nan, math.nan
+    return measurement.p50, measurement.p95
+
+
+def scale_plot(
+    info: ScaleInfo,
+    runs: dict[int, Results],
+    many: "tuple[Results, Results] | None",
+    path: Path,
+) -> None:
+    """One panel per request: p50 and p95 against the directory's size (people on a log scale,
+    milliseconds from zero), and a panel of the one organisation alone and among many when
+    measured."""
+    sizes = sorted(runs)
+    panels: list[tuple[str, list[float], list[float]]] = []
+    for key, title in SCALE_ROWS:
+        pairs = [_p50_p95(runs[size].measurements.get(key)) for size in sizes]
+        panels.append((title, [p50 * 1000 for p50, _ in pairs], [p95 * 1000 for _, p95 in pairs]))
+    pairs = [_p50_p95(runs[size].mixed.get("both")) for size in sizes]
+    panels.append((MIXED_ROW[1], [a * 1000 for a, _ in pairs], [b * 1000 for _, b in pairs]))
+    count = len(panels) + (1 if many is not None else 0)
+    columns = 3
+    rows = math.ceil(count / columns)
+    figure, grid = plt.subplots(rows, columns, figsize=(5 * columns, 3.6 * rows), squeeze=False)
+    axes_list = [axes for row in grid for axes in row]
+    for axes, (title, p50, p95) in zip(axes_list, panels, strict=False):
+        axes.plot(sizes, p50, marker="o", color="#3b6ea8", label="p50")
+        axes.plot(sizes, p95, marker="^", color="#c0392b", linestyle="--", label="p95")
+        for size, value in zip(sizes, p50, strict=True):
+            if not math.isnan(value):
+                axes.annotate(
+                    f"{value:.0f}", (size, value), xytext=(4, 4), textcoords="offset points",
+                    fontsize=7,
+                )  # fmt: skip
+        axes.set_xscale("log")
+        axes.set_xticks(sizes, [_people(size) for size in sizes])
+        axes.minorticks_off()
+        axes.set_ylim(bottom=0)  # from zero, so that a line's slope is its growth
+        growth = p50[-1] / p50[0] if p50[0] else math.nan
+        axes.set_title(f"{title}\np50 growth {growth:.2f}x", fontsize=9)
+        axes.set_xlabel("people per organisation", fontsize=8)
+        axes.set_ylabel("ms", fontsize=8)
+        axes.grid(which="both", alpha=0.3)
+        axes.legend(fontsize=7)
+    if many is not None and info.many is not None:
+        axes = axes_list[len(panels)]
+        alone, among = many
+        keys = [key for key, _ in SCALE_ROWS[:5]]
+        names = ["floor", "filter", "GET", "first page", "last page"]
+        positions = list(range(len(keys)))
+        for offset, (label, results, colour) in enumerate(
+            (("alone", alone, "#9e9e9e"), ("among many", among, "#3b6ea8"))
+        ):
+            values = [_p50_p95(results.measurements.get(key))[0] * 1000 for key in keys]
+            axes.bar(
+                [p + offset * 0.4 - 0.2 for p in positions], values, 0.4, label=label, color=colour
+            )
+        organisations, people = info.many
+        axes.set_xticks(positions, names, fontsize=8)
+        axes.set_title(
+            f"one organisation, alone and beside {organisations:,} of {people:,} (p50)", fontsize=9
+        )
+        axes.set_ylabel("ms", fontsize=8)
+        axes.legend(fontsize=7)
+    for axes in axes_list[count:]:
+        axes.set_visible(False)
+    figure.suptitle(f"auzlearn: cost against directory size ({info.started})")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def _people(size: int) -> str:
+    if size >= 1_000_000 and size % 1_000_000 == 0:
+        return f"{size // 1_000_000}M"
+    if size >= 1_000 and size % 1_000 == 0:
+        return f"{size // 1_000}k"
+    return f"{size:,}"

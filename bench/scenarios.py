@@ -82,6 +82,13 @@ def filter_by_username(tenant: Tenant, rng: random.Random) -> Iterator[Job]:
         yield [_scim(tenant, "GET", f"/Users?filter={query}", "users_filter", variant=variant)]
 
 
+def get_user(tenant: Tenant, rng: random.Random) -> Iterator[Job]:
+    """GET /Users/{id} of anyone in the organisation (Entra reads a person before it updates)."""
+    while True:
+        person = rng.choice(tenant.people)
+        yield [_scim(tenant, "GET", f"/Users/{person.public_id}", "users_get", agent=ENTRA_AGENT)]
+
+
 # --- paging -------------------------------------------------------------------------------
 
 

@@ -38,6 +38,10 @@ class Server:
             sys.executable, "-m", "gunicorn", "auzlearn.wsgi",
             "--workers", str(WORKERS),
             "--bind", f"{HOST}:{self.port}",
+            # gunicorn also reads the project's gunicorn.conf.py, as production runs it; but
+            # its workers' replacement after so many requests would measure a cold worker now
+            # and then, and take the worker whose memory is being watched away mid-phase.
+            "--max-requests", "0",
             "--error-logfile", "-",
         ]  # fmt: skip
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
