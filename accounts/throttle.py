@@ -14,8 +14,16 @@ often are refused for a while, before any password is checked.
 - State lives in Django's cache (Redis in production) so that every app server sees it
   (DESIGN §8). Failures are counted with add/incr, so servers counting at once lose none; a
   lock-out is claimed with add, so it is recorded once however many servers see it start.
-- Cache unreachable: sign-in goes on without back-off (DESIGN §8: Redis down degrades, never
-  stops sign-in), with one warning per outage in the log.
+- Cache unreachable: sign-in goes on, and the back-off goes on too, counted in each process's
+  memory with the same rules (DESIGN §8: Redis down degrades, never stops sign-in, and never
+  stops protecting an account). It is weaker, not off: an account or address reaches its limit
+  per worker process instead of for the whole deployment, so an attacker gets at most the
+  limit times the number of worker processes before every process refuses, and the lock-outs
+  then double as usual. Refusing password sign-in instead would lock every primary admin out
+  for as long as Redis is down (their password is their way in when SSO breaks); counting in
+  the database would add a write to every failed attempt, on the database every other request
+  needs. Lock-outs started in a process during the outage still hold there after the cache
+  answers again. One warning when the outage starts, one when it ends, per process.
 
 Every rule reads time through now(), which tests move forward.
 """
@@ -30,7 +38,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import BaseCache, cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse
 
 from accounts import audit
@@ -114,20 +123,28 @@ class _Lock:
 
 def wait_seconds(attempt: Attempt) -> int:
     """Seconds until this attempt may be checked; 0 when it may be checked now."""
-    return _fail_open(lambda: _wait_seconds(_counters(attempt)), default=0)
+    counters = _counters(attempt)
+    shared = _shared(lambda: _wait_seconds(counters, cache), default=None)
+    # The process's own lock-outs, from a cache outage, hold until they end.
+    here = _wait_seconds(counters, _local)
+    return here if shared is None else max(shared, here)
 
 
 def failed(attempt: Attempt) -> list[LockOut]:
     """Count a failed attempt; start and audit the lock-outs it brings about."""
-    none: list[LockOut] = []
-    lock_outs = _fail_open(lambda: _count_failure(_counters(attempt)), default=none)
+    counters = _counters(attempt)
+    lock_outs = _shared(lambda: _count_failure(counters, cache), default=None)
+    if lock_outs is None:  # the shared cache cannot count: this process counts
+        lock_outs = _count_failure(counters, _local)
     for lock_out in lock_outs:
         _audit_lock_out(attempt, lock_out)
     return lock_outs
 
 
 def succeeded(attempt: Attempt) -> None:
-    _fail_open(lambda: _forget(_account_counter(attempt.organisation, attempt.login)), default=None)
+    counter = _account_counter(attempt.organisation, attempt.login)
+    _shared(lambda: _forget(counter, cache), default=None)
+    _forget(counter, _local)
 
 
 def too_many_attempts(seconds: int) -> str:
@@ -204,45 +221,47 @@ def _buckets(at: float) -> range:
     return range(current - _BUCKETS, current + 1)
 
 
-def _wait_seconds(counters: Iterable[_Counter]) -> int:
+def _wait_seconds(counters: Iterable[_Counter], store: BaseCache) -> int:
     at = now()
-    locks = [_lock(value) for value in cache.get_many([c.lock_key for c in counters]).values()]
+    locks = [_lock(value) for value in store.get_many([c.lock_key for c in counters]).values()]
     remaining = max((lock.until - at for lock in locks if lock is not None), default=0.0)
     return math.ceil(remaining) if remaining > 0 else 0
 
 
-def _count_failure(counters: Iterable[_Counter]) -> list[LockOut]:
+def _count_failure(counters: Iterable[_Counter], store: BaseCache) -> list[LockOut]:
     at = now()
     lock_outs = []
     for counter in counters:
-        failures = _add_failure(counter, at)
-        lock_out = _maybe_lock_out(counter, at, failures)
+        failures = _add_failure(counter, at, store)
+        lock_out = _maybe_lock_out(counter, at, failures, store)
         if lock_out is not None:
             lock_outs.append(lock_out)
     return lock_outs
 
 
-def _add_failure(counter: _Counter, at: float) -> int:
+def _add_failure(counter: _Counter, at: float, store: BaseCache) -> int:
     """Count one failure; the failures within the window, this one included."""
     *earlier, current = _buckets(at)
     key = counter.bucket_key(current)
     # A bucket is read for as long as it is among the window's; the expiry only tidies up, as
     # the rules read the clock.
     expiry = (_BUCKETS + 1) * _bucket_seconds()
-    if cache.add(key, 1, expiry):
+    if store.add(key, 1, expiry):
         mine = 1
     else:
         try:
-            mine = cache.incr(key)
+            mine = store.incr(key)
         except ValueError:  # expired between add and incr
-            cache.add(key, 1, expiry)
+            store.add(key, 1, expiry)
             mine = 1
-    counts = cache.get_many([counter.bucket_key(bucket) for bucket in earlier]).values()
+    counts = store.get_many([counter.bucket_key(bucket) for bucket in earlier]).values()
     return mine + sum(int(count) for count in counts)
 
 
-def _maybe_lock_out(counter: _Counter, at: float, failures: int) -> LockOut | None:
-    previous = _lock(cache.get(counter.lock_key))
+def _maybe_lock_out(
+    counter: _Counter, at: float, failures: int, store: BaseCache
+) -> LockOut | None:
+    previous = _lock(store.get(counter.lock_key))
     if previous is not None and at < previous.until:
         return None  # another server locked it while this attempt was being checked
     in_series = previous is not None and at < previous.until + _window()
@@ -250,13 +269,13 @@ def _maybe_lock_out(counter: _Counter, at: float, failures: int) -> LockOut | No
         return None
     # Servers that see the same lock-out start read the same previous lock; add lets one win.
     claim = counter.claim_key(previous.until if previous is not None else 0.0)
-    if not cache.add(claim, 1, _CLAIM_SECONDS):
+    if not store.add(claim, 1, _CLAIM_SECONDS):
         return None
     number = previous.number + 1 if in_series and previous is not None else 1
     seconds = backoff_seconds(number)
     # Kept while it can still continue a series: until a window after it ends (and a margin).
     expiry = seconds + _window() + _CLAIM_SECONDS
-    cache.set(counter.lock_key, (at + seconds, number), expiry)
+    store.set(counter.lock_key, (at + seconds, number), expiry)
     return LockOut(kind=counter.kind, number=number, seconds=seconds, failures=failures)
 
 
@@ -266,15 +285,15 @@ def _clear(counter: _Counter) -> Cleared:
     values = cache.get_many([counter.lock_key, *buckets])
     lock = _lock(values.pop(counter.lock_key, None))
     failures = sum(int(count) for count in values.values())
-    _forget(counter)
+    _forget(counter, cache)
     locked = math.ceil(lock.until - at) if lock is not None and lock.until > at else 0
     return Cleared(failures=failures, locked_seconds=locked)
 
 
-def _forget(counter: _Counter) -> None:
+def _forget(counter: _Counter, store: BaseCache) -> None:
     buckets = [counter.bucket_key(bucket) for bucket in _buckets(now())]
     # The first claim of a series is keyed by "no previous lock", which is true again now.
-    cache.delete_many([counter.lock_key, counter.claim_key(0.0), *buckets])
+    store.delete_many([counter.lock_key, counter.claim_key(0.0), *buckets])
 
 
 def _lock(value: Any) -> _Lock | None:
@@ -291,12 +310,16 @@ def _lock(value: Any) -> _Lock | None:
 _cache = FailOpen(
     logger,
     off=(
-        "Sign-in back-off is off: the cache (CACHE_URL) cannot be reached. Sign-in goes on "
-        "without it until the cache answers again."
+        "Sign-in back-off counts in this process only: the cache (CACHE_URL) cannot be "
+        "reached. Each app server process applies the limits on its own until the cache "
+        "answers again."
     ),
-    on="Sign-in back-off is on again: the cache answers.",
+    on="Sign-in back-off counts in the shared cache again: the cache answers.",
 )
-_fail_open = _cache.call
+_shared = _cache.call
+# The counters of this process while the shared cache is down: the same rules, in memory. Big
+# enough that spraying names cannot push a live lock-out out (a key is ~100 bytes).
+_local = LocMemCache("sign-in-backoff-fallback", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
 
 
 # --- the audit trail -------------------------------------------------------------------------

@@ -122,6 +122,13 @@ class EnvReader:
         for setting in _CACHE_SETTINGS:
             if setting.lower() in config:
                 config[setting] = config.pop(setting.lower())
+        if "redis" in config.get("BACKEND", "").lower():
+            # Bounded waits: without them, a Redis host that stops answering (rather than
+            # refusing) would hold every request that counts something until TCP gives up.
+            # The callers fail open after these (scim/limits.py, accounts/throttle.py).
+            options = config.setdefault("OPTIONS", {})
+            options.setdefault("socket_connect_timeout", 0.5)
+            options.setdefault("socket_timeout", 0.5)
         return config
 
     def log_level(self, name: str, *, default: str) -> str:
@@ -129,3 +136,45 @@ class EnvReader:
         if raw not in logging.getLevelNamesMapping():
             raise _fail(name, f"unknown log level {raw!r}")
         return raw
+
+
+# --- PostgreSQL timeouts (auzlearn/db_timeouts.py) ---
+
+_TIMEOUTS = ("lock_timeout", "statement_timeout")
+
+
+def set_timeouts(
+    databases: dict[str, dict[str, Any]], *, lock_timeout_ms: int, statement_timeout_ms: int | None
+) -> None:
+    """Set the timeouts in the libpq options of every PostgreSQL database, keeping any other
+    option the URL gave; a timeout of None is left to the server's default."""
+    for config in databases.values():
+        if "postgresql" not in config.get("ENGINE", ""):
+            continue
+        options = config.setdefault("OPTIONS", {})
+        kept = [
+            part
+            for part in _split(options.get("options", ""))
+            if part.split("=", 1)[0] not in _TIMEOUTS
+        ]
+        ours = [f"lock_timeout={lock_timeout_ms}"]
+        if statement_timeout_ms is not None:
+            ours.append(f"statement_timeout={statement_timeout_ms}")
+        options["options"] = " ".join(f"-c {part}" for part in [*kept, *ours])
+
+
+def _split(options: str) -> list[str]:
+    """The ``name=value`` settings of a libpq options string (``-c a=1 -c b=2``, ``-ca=1``)."""
+    parts: list[str] = []
+    words = options.split()
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "-c" and index + 1 < len(words):
+            parts.append(words[index + 1])
+            index += 2
+            continue
+        if word.startswith(("-c", "--")):
+            parts.append(word[2:])
+        index += 1
+    return parts

@@ -6,11 +6,16 @@ altogether (a failure while rendering, in finalize_response or in a middleware, 
 pattern matches) reaches Django's error handlers, which the project points at the functions at
 the end of this module: under /scim/ they answer in SCIM's format, elsewhere with the site's
 pages.
+
+A passing fault of the database (unreachable, read-only after a failover, a lock or statement
+timeout, a conflict retried to the end: auzlearn/db_faults.py) is a 503 with Retry-After, which
+Okta and Entra retry by themselves, logged once per outage rather than per request.
 """
 
 import json
 import logging
 import re
+import sys
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, ValidationError
@@ -21,6 +26,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 
 from accounts.errors import AccountsError, TeamNameTaken, UserConflict, UserDeleted
+from auzlearn import db_faults, unavailable
+from auzlearn.db_faults import Fault
 from scim.errors import ScimError, invalid_syntax, invalid_value, uniqueness
 from scim.fields import SCIM_NAMES
 from scim.rendering import SCIM_MEDIA_TYPE
@@ -28,6 +35,39 @@ from scim.rendering import SCIM_MEDIA_TYPE
 logger = logging.getLogger(__name__)
 
 UNEXPECTED = "Something went wrong on our side; it has been logged. Retry the request later."
+_RETRY = (
+    f"Retry the request in {db_faults.RETRY_AFTER_SECONDS} seconds (Okta and Entra do so by "
+    "themselves, after Retry-After)."
+)
+UNAVAILABLE = {
+    Fault.UNAVAILABLE: (
+        f"The service is temporarily unavailable (its database cannot be reached). {_RETRY}"
+    ),
+    Fault.READ_ONLY: (
+        "The service is temporarily unavailable for changes (its database accepts only reads "
+        f"for a moment); reading users and groups still works. {_RETRY}"
+    ),
+    Fault.TIMED_OUT: (
+        "The service is temporarily unavailable: this request waited too long for a busy "
+        f"database and was stopped. {_RETRY}"
+    ),
+    Fault.CONFLICT: (
+        "The service is temporarily unavailable: this change kept colliding with other changes "
+        f"made at the same moment. {_RETRY}"
+    ),
+}
+
+
+def unavailable_error(fault: Fault) -> ScimError:
+    return ScimError(503, UNAVAILABLE[fault], retry_after=db_faults.RETRY_AFTER_SECONDS)
+
+
+def unavailable_response(fault: Fault) -> JsonResponse:
+    """A SCIM 503 built without the database or DRF (auzlearn.unavailable)."""
+    error = unavailable_error(fault)
+    response = error_response(error)
+    response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def as_scim_error(exc: Exception) -> ScimError:
@@ -57,6 +97,10 @@ def as_scim_error(exc: Exception) -> ScimError:
         return invalid_value(str(exc))
     if isinstance(exc, ValidationError):
         return invalid_value(_describe(exc))
+    fault = unavailable.fault_of(exc)
+    if fault is not None:
+        unavailable.noted(fault, exc)
+        return unavailable_error(fault)
     logger.exception("Unexpected error in a SCIM request", exc_info=exc)
     return ScimError(500, UNEXPECTED)
 
@@ -78,6 +122,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         response["WWW-Authenticate"] = 'Bearer realm="SCIM"'
     if error.retry_after is not None:
         response["Retry-After"] = str(error.retry_after)
+    if error.status == 503:
+        # Logged once per outage (db_faults); django.request would log each one.
+        unavailable.mark_logged(response)
     return response
 
 
@@ -131,7 +178,12 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponseBa
 
 
 def server_error(request: HttpRequest) -> HttpResponseBase:
-    """Django calls this after logging the exception (django.request); nothing here may fail."""
+    """Django calls this from its handling of the exception, before logging it (django.request,
+    which a database fault's answer skips); nothing here may fail."""
+    error = sys.exception()
+    fault = unavailable.fault_of(error)
+    if fault is not None and error is not None:
+        return unavailable.answer(request, fault, error)
     if not is_scim_path(request):
         return defaults.server_error(request)
     return HttpResponse(_SERVER_ERROR, status=500, content_type=SCIM_MEDIA_TYPE)

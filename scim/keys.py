@@ -10,6 +10,7 @@ cached in a process, so a revoked key stops on every app server at once.
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from django.utils import timezone
 from accounts import audit
 from accounts.audit import Actor
 from accounts.models import Organisation, User
+from auzlearn import db_faults
 from scim.models import KEY_PREFIX_LENGTH, ScimKey
 
 # last_used_at is informational; writing it on every request would turn each read into a write.
@@ -161,13 +163,23 @@ def note_use(key: ScimKey) -> None:
     such request of a new key ends the previous key's overlap: the identity provider has the
     new key, so the old one, perhaps leaked, need not work a minute longer."""
     moment = now()
+    if key.last_used_at is not None and moment - key.last_used_at <= LAST_USED_RESOLUTION:
+        return
+    # Only a record: when the database takes no writes (read-only after a failover), the
+    # request it belongs to (a GET, say) goes on without it, and a later request writes it.
+    db_faults.skip_if_unwritable(lambda: _note_use(key, moment), default=None, outage=_unnoted)
+
+
+_unnoted = db_faults.Outage(logging.getLogger(__name__), "SCIM keys' last use not recorded")
+
+
+def _note_use(key: ScimKey, moment: datetime) -> None:
     first_use = key.last_used_at is None
-    if key.last_used_at is None or moment - key.last_used_at > LAST_USED_RESOLUTION:
-        ScimKey.objects.filter(pk=key.pk).update(last_used_at=moment)
-        key.last_used_at = moment
+    ScimKey.objects.filter(pk=key.pk).update(last_used_at=moment)
     replaced = key.replaces_id
     if first_use and replaced is not None:
         _stop_replaced(key, replaced)
+    key.last_used_at = moment
 
 
 # --- helpers ------------------------------------------------------------------------------------

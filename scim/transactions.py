@@ -5,14 +5,15 @@ from typing import TypeVar
 
 from django.db import OperationalError, transaction
 
+from auzlearn import db_faults
+from auzlearn.db_faults import Fault
 from scim.errors import ScimError
 
 T = TypeVar("T")
 
 ATTEMPTS = 3
-# SQLSTATEs of the conflicts PostgreSQL resolves by aborting one transaction: nothing of it
-# was committed, so it can simply run again.
-_CONFLICTS = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+# Conflicts (deadlock_detected, serialization_failure: auzlearn/db_faults.py) are resolved by
+# PostgreSQL aborting one transaction: nothing of it was committed, so it can simply run again.
 BUSY = (
     "This change collided with other changes made at the same moment and was not applied. "
     "Retry the request; nothing was changed."
@@ -36,9 +37,10 @@ def write(work: Callable[[], T]) -> T:
             if not is_conflict(error):
                 raise
             if attempt == ATTEMPTS:
+                db_faults.requests.failed(Fault.CONFLICT, error)  # once a minute, with a count
                 raise ScimError(503, BUSY, retry_after=1) from error
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def is_conflict(error: OperationalError) -> bool:
-    return getattr(error.__cause__, "sqlstate", None) in _CONFLICTS
+    return db_faults.classify(error) is Fault.CONFLICT

@@ -63,6 +63,11 @@ def login_start(request: HttpRequest, connection_id: str) -> HttpResponse:
 @csrf_exempt  # the IdP posts here from its own site; the signed response is the protection
 @require_POST
 def acs(request: HttpRequest, connection_id: str) -> HttpResponse:
+    """The IdP's SAML response. When the database fails (unreachable, read-only, a lock past
+    the timeout), nothing here catches it: the transaction below rolls back, so the assertion
+    is not in the replay store and nobody is signed in, and auzlearn.unavailable answers with
+    the static "Sign-in not completed: please try again" page (503). Accepting the assertion
+    without recording it would let it be replayed."""
     connection = _connection(connection_id)
     pending = signin.claim_pending(connection, request.COOKIES.get(PENDING_COOKIE))
     testing = pending is not None and pending.tested_by is not None

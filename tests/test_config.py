@@ -271,7 +271,8 @@ def test_a_redis_cache_url_keeps_djangos_own_settings(env, monkeypatch):
     config = env.cache("CACHE_URL", default="locmemcache://")
 
     assert config["KEY_PREFIX"] == "staging" and config["TIMEOUT"] == 60
-    assert config["OPTIONS"] == {"socket_timeout": 0.2}
+    # socket_connect_timeout: the bounded wait every Redis URL gets unless it names its own.
+    assert config["OPTIONS"] == {"socket_timeout": 0.2, "socket_connect_timeout": 0.5}
     assert "key_prefix" not in config and "timeout" not in config
 
 

@@ -62,10 +62,13 @@ class CountingHasher(MD5PasswordHasher):
 
 @pytest.fixture(autouse=True)
 def fresh_cache() -> Iterator[None]:
-    # The back-off lives in the cache, which outlives a test's database transaction.
+    # The back-off lives in the cache, which outlives a test's database transaction, and in
+    # the process's own counters while the cache is down.
     cache.clear()
+    throttle._local.clear()
     yield
     cache.clear()
+    throttle._local.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -564,7 +567,7 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_with_the_cache_down_sign_in_works_and_the_outage_is_logged_once(
+def test_with_the_cache_down_the_back_off_counts_in_the_process_and_says_so_once(
     client, primary_admin, caplog
 ):
     down = {"BACKEND": "django.core.cache.backends.redis.RedisCache"}
@@ -572,21 +575,31 @@ def test_with_the_cache_down_sign_in_works_and_the_outage_is_logged_once(
     caplog.set_level(logging.WARNING, logger="accounts.throttle")
 
     with override_settings(CACHES={"default": down}):
-        fail(15, "acme", "admin@acme.test")
         response = sign_in(client, "acme", "admin@acme.test", factories.PASSWORD)
-        assert response.status_code == 302
+        assert response.status_code == 302  # sign-in works without the cache
         assert signed_in(client)
-    assert [record.getMessage() for record in caplog.records] == [
-        "Sign-in back-off is off: the cache (CACHE_URL) cannot be reached. Sign-in goes on "
-        "without it until the cache answers again."
+        fail(10, "acme", "admin@acme.test")  # SIGN_IN_MAX_FAILURES
+        held = sign_in(Client(), "acme", "admin@acme.test", factories.PASSWORD)
+        assert held.status_code == 429  # and the back-off still holds the account
+        assert "Too many attempts. Try again in 1 minute." in held.content.decode()
+    assert _throttle_messages(caplog) == [
+        "Sign-in back-off counts in this process only: the cache (CACHE_URL) cannot be "
+        "reached. Each app server process applies the limits on its own until the cache "
+        "answers again."
     ]
+    assert len(lock_outs()) == 1  # audited like any lock-out
 
     caplog.clear()
-    sign_in(Client(), "acme", "admin@acme.test", factories.PASSWORD)  # the cache is back
-    assert [record.getMessage() for record in caplog.records] == [
-        "Sign-in back-off is on again: the cache answers."
+    # The cache is back: it is used again, and the lock-out this process started still holds.
+    again = sign_in(Client(), "acme", "admin@acme.test", factories.PASSWORD)
+    assert again.status_code == 429
+    assert _throttle_messages(caplog) == [
+        "Sign-in back-off counts in the shared cache again: the cache answers."
     ]
-    assert lock_outs() == []
+
+
+def _throttle_messages(caplog: Any) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "accounts.throttle"]
 
 
 def _redis_is_up() -> bool:
