@@ -12,18 +12,20 @@ user's optional first password is a separate write-only field.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.contrib.admin.widgets import AutocompleteSelectMultiple, ForeignKeyRawIdWidget
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import Count, Exists, Model, OuterRef, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -312,6 +314,125 @@ class DeletedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RoleFilter(admin.SimpleListFilter):
+    """The role as people read it: support staff have no organisation, so the role column
+    they hold in the database (the model's default) means nothing for them."""
+
+    title = "role"
+    parameter_name = "role"
+    SUPPORT_STAFF = "support_staff"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        return [(self.SUPPORT_STAFF, SUPPORT_STAFF_ROLE), *Role.choices]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == self.SUPPORT_STAFF:
+            return queryset.filter(organisation__isnull=True)
+        if self.value() in Role.values:
+            return queryset.filter(organisation__isnull=False, role=self.value())
+        return queryset
+
+
+class _ChosenPersonFilter(admin.SimpleListFilter):
+    """A filter by one person, reached from a link on that person's page (never a list of
+    everyone: there may be a million). Shown, with the person's name, only while it is on;
+    a value that names nobody shows nothing rather than everything."""
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        value = self.value()
+        if value is None:
+            return []
+        person = _person_by_pk(value)
+        return [(value, person_label(person) if person is not None else "nobody")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value is None:
+            return queryset
+        person = _person_by_pk(value)
+        if person is None:
+            return queryset.none()
+        return queryset.filter(self.condition_for(person))
+
+    @staticmethod
+    def condition_for(person: User) -> Q:
+        raise NotImplementedError
+
+
+class ReportsOfFilter(_ChosenPersonFilter):
+    title = "reports of"
+    parameter_name = "reports_of"
+
+    @staticmethod
+    def condition_for(person: User) -> Q:
+        return Q(manager=person)
+
+
+def _person_by_pk(value: str) -> User | None:
+    """The person with this id, or None for anything else a URL may carry ("abc", "²", a
+    number too big for the column: each would fail the query rather than name nobody)."""
+    if not re.fullmatch(r"[0-9]{1,18}", value):
+        return None
+    return User.objects.filter(pk=int(value)).first()
+
+
+SUPPORT_STAFF_ROLE = "Support staff"
+# A person's page lists this many of their reports, then links to the list of all of them.
+REPORTS_SHOWN = 20
+
+
+def person_label(user: User) -> str:
+    """A person as support staff recognise them: "Dana Smith (dana@acme.test)", and what is
+    unusual about them (support staff, deleted, inactive)."""
+    label = f"{user.full_name} ({user.username})" if user.full_name else user.username
+    if user.organisation_id is None:
+        return f"{label}, support staff"
+    if user.is_deleted:
+        return f"{label}, deleted"
+    if not user.is_active:
+        return f"{label}, inactive"
+    return label
+
+
+def _person_link(user: User) -> SafeString:
+    return format_html(
+        '<a href="{}">{}</a>',
+        reverse("admin:accounts_user_change", args=[user.pk]),
+        person_label(user),
+    )
+
+
+def _moment(moment: datetime | None) -> str:
+    return f"{moment:%d %b %Y %H:%M} UTC" if moment is not None else ""
+
+
+class ManagerLookupWidget(ForeignKeyRawIdWidget):
+    """The manager's id, as raw_id_fields shows it, with two differences: the lookup popup
+    lists only the live people of the person's own organisation (the only ones the service
+    accepts), and the manager is named as people know them, linked to their page."""
+
+    def __init__(self, *args: Any, organisation_id: int | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organisation_id = organisation_id
+
+    def url_parameters(self) -> dict[str, str]:
+        parameters: dict[str, str] = super().url_parameters()
+        if self.organisation_id is not None:
+            parameters["organisation__id__exact"] = str(self.organisation_id)
+            parameters[DeletedFilter.parameter_name] = "no"
+        return parameters
+
+    def label_and_url_for_value(self, value: Any) -> tuple[str, str]:
+        manager = _person_by_pk(str(value))
+        if manager is None:
+            return "", ""
+        return person_label(manager), reverse("admin:accounts_user_change", args=[manager.pk])
+
+
 class UserAddForm(ServiceForm[User]):
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.all())
     # Not named "password": the model's password field holds the hash and stays out of forms.
@@ -345,25 +466,51 @@ class UserChangeForm(ServiceForm[User]):
 
 _UserChange = Callable[[User, Actor], tuple[int, str]]
 
+_USER_STATUS_FIELDS = (
+    "is_active",
+    "deactivated_at",
+    "deleted_at",
+    "sessions_revoked_at",
+    "last_login",
+)
+_USER_RECORD_FIELDS = ("is_staff", "is_superuser", "created_at", "updated_at")
+
 
 @admin.register(User)
 class UserAdmin(ServiceAdmin[User]):
     form = UserChangeForm
-    list_display = ["username", "organisation", "email", "role", "is_active", "deleted", "manager"]
+    list_display = [
+        "username",
+        "organisation",
+        "role_shown",
+        "is_active",
+        "deleted",
+        "email",
+        "manager",
+    ]
     list_select_related = ["organisation", "manager"]
-    list_filter = ["organisation", "role", "is_active", DeletedFilter]
+    list_filter = ["organisation", RoleFilter, "is_active", DeletedFilter, ReportsOfFilter]
     search_fields = ["username", "email", "external_id"]
     ordering = ["organisation__name", "username"]
     raw_id_fields = ["manager"]
-    actions = ["deactivate_users", "reactivate_users", "restore_users", "make_primary_admin"]
+    actions = [
+        "deactivate_users",
+        "reactivate_users",
+        "restore_users",
+        "end_sessions",
+        "make_primary_admin",
+    ]
     # Belt and braces: the fieldsets below name neither, but the hash must never reach a page.
     exclude = ["password", "groups", "user_permissions"]
     readonly_fields = [
+        "status",
         "organisation",
         "public_id",
+        "role_shown",
         "is_active",
         "deactivated_at",
         "deleted_at",
+        "sessions_revoked_at",
         "last_login",
         "is_staff",
         "is_superuser",
@@ -371,6 +518,9 @@ class UserAdmin(ServiceAdmin[User]):
         "pending_manager_display",
         "contact_values",
         "custom_attribute_values",
+        "team_list",
+        "report_list",
+        "audit_trail",
         "created_at",
         "updated_at",
     ]
@@ -381,21 +531,47 @@ class UserAdmin(ServiceAdmin[User]):
         ("Manager", {"fields": ["manager"]}),
         ("Password", {"fields": ["initial_password"]}),
     ]
+    # What support staff look for first (who they are, where they sit, what happened to them)
+    # comes before the long profile.
     fieldsets = [
-        (None, {"fields": ["organisation", "public_id", *_USER_IDENTITY_FIELDS]}),
+        (None, {"fields": ["status", "organisation", "public_id", *_USER_IDENTITY_FIELDS]}),
+        (
+            "Teams and manager",
+            {
+                "fields": [
+                    "team_list",
+                    "manager",
+                    "pending_manager_value",
+                    "pending_manager_display",
+                    "report_list",
+                ]
+            },
+        ),
+        ("Status", {"fields": _USER_STATUS_FIELDS}),
+        ("Audit trail", {"fields": ["audit_trail"]}),
         ("Profile", {"fields": _USER_DETAIL_FIELDS}),
         ("Work", {"fields": _USER_WORK_FIELDS}),
         (
             "Kept by the identity provider",
             {"fields": ["contact_values", "custom_attribute_values"]},
         ),
-        ("Manager", {"fields": ["manager", "pending_manager_value", "pending_manager_display"]}),
-        ("Status", {"fields": ["is_active", "deactivated_at", "deleted_at", "last_login"]}),
-        ("Record", {"fields": ["is_staff", "is_superuser", "created_at", "updated_at"]}),
+        ("Record", {"fields": _USER_RECORD_FIELDS}),
+    ]
+    # Support staff belong to no organisation: no role, manager, teams or profile from an
+    # identity provider to show, and no "Learner" (the model's default) to show either.
+    staff_fieldsets = [
+        (None, {"fields": ["status", "role_shown", "public_id", "username", "email"]}),
+        ("Status", {"fields": _USER_STATUS_FIELDS}),
+        ("Audit trail", {"fields": ["audit_trail"]}),
+        ("Record", {"fields": _USER_RECORD_FIELDS}),
     ]
 
     def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> Any:
-        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
+        if obj is None:
+            return self.add_fieldsets
+        if obj.organisation_id is None:
+            return self.staff_fieldsets
+        return super().get_fieldsets(request, obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> Any:
         return () if obj is None else self.readonly_fields
@@ -405,7 +581,28 @@ class UserAdmin(ServiceAdmin[User]):
     ) -> type[forms.ModelForm[User]]:
         if obj is None:
             kwargs["form"] = UserAddForm
-        return super().get_form(request, obj, change, **kwargs)
+        form = super().get_form(request, obj, change, **kwargs)
+        manager = form.base_fields.get("manager")
+        if obj is not None and manager is not None:  # a new class per call: ours to change
+            manager.widget = ManagerLookupWidget(
+                User._meta.get_field("manager").remote_field,
+                self.admin_site,
+                organisation_id=obj.organisation_id,
+            )
+        return form
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # The page's heading says so at once when the person is a tombstone.
+        person = _person_by_pk(object_id)
+        if person is not None and person.is_deleted:
+            extra_context = {**(extra_context or {}), "subtitle": f"{person.username} (deleted)"}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # Nobody's history is destroyed: people are deactivated, or deleted as SCIM does it.
@@ -414,6 +611,97 @@ class UserAdmin(ServiceAdmin[User]):
     @admin.display(boolean=True, description="Deleted", ordering="deleted_at")
     def deleted(self, user: User) -> bool:
         return user.is_deleted
+
+    @admin.display(description="Role", ordering="role")
+    def role_shown(self, user: User) -> str:
+        if user.organisation_id is None:
+            return SUPPORT_STAFF_ROLE
+        return user.get_role_display()
+
+    @admin.display(description="Status")
+    def status(self, user: User) -> SafeString:
+        if user.is_deleted:
+            return format_html(
+                "<strong>Deleted on {}.</strong> Kept as a tombstone: hidden from SCIM, unable "
+                "to sign in, shown in no team and as nobody's manager, with every link and "
+                "their history kept. The action “Restore selected deleted users” brings them "
+                "back.",
+                _moment(user.deleted_at),
+            )
+        if not user.is_active:
+            return format_html(
+                "<strong>Deactivated on {}.</strong> Cannot sign in. The action “Reactivate "
+                "selected users” brings them back.",
+                _moment(user.deactivated_at),
+            )
+        if user.organisation_id is None:
+            return format_html("{}", "Active support staff: signs in to this admin only.")
+        return format_html("{}", "Active.")
+
+    @admin.display(description="Teams")
+    def team_list(self, user: User) -> SafeString:
+        teams = list(user.teams.order_by("display_name"))
+        if not teams:
+            return format_html("{}", "None.")
+        links = format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            ((reverse("admin:accounts_team_change", args=[t.pk]), t.display_name) for t in teams),
+        )
+        if user.is_deleted:
+            return format_html(
+                "{} <em>(kept for a restore; the teams do not show them while deleted)</em>",
+                links,
+            )
+        return links
+
+    @admin.display(description="Reports (people they manage)")
+    def report_list(self, user: User) -> SafeString:
+        reports = User.objects.filter(manager=user).order_by("username")
+        shown = list(reports[: REPORTS_SHOWN + 1])
+        if not shown:
+            return format_html("{}", "None.")
+        links = format_html_join(", ", "{}", ((_person_link(r),) for r in shown[:REPORTS_SHOWN]))
+        every = (
+            f"{reverse('admin:accounts_user_changelist')}?"
+            f"{ReportsOfFilter.parameter_name}={user.pk}"
+        )
+        if len(shown) > REPORTS_SHOWN:
+            total = reports.count()
+            listed = format_html(
+                '{} <br>The first {} of {}: <a href="{}">all {} in the list of users</a>.',
+                links,
+                REPORTS_SHOWN,
+                total,
+                every,
+                total,
+            )
+        else:
+            listed = format_html('{} (<a href="{}">in the list of users</a>)', links, every)
+        if user.is_deleted:
+            return format_html(
+                "{} <em>(kept for a restore; they show no manager while {} is deleted)</em>",
+                listed,
+                user.username,
+            )
+        return listed
+
+    @admin.display(description="Audit events")
+    def audit_trail(self, user: User) -> SafeString:
+        events = reverse("admin:accounts_auditevent_changelist")
+        about = AuditEvent.objects.filter(AboutPersonFilter.condition_for(user)).count()
+        by = AuditEvent.objects.filter(ByPersonFilter.condition_for(user)).count()
+        return format_html(
+            '<a href="{}?{}={}">{} about them</a>, <a href="{}?{}={}">{} done by them</a>',
+            events,
+            AboutPersonFilter.parameter_name,
+            user.pk,
+            _count(about, "event"),
+            events,
+            ByPersonFilter.parameter_name,
+            user.pk,
+            _count(by, "event"),
+        )
 
     @admin.display(description="Emails, phones, addresses, photos")
     def contact_values(self, user: User) -> SafeString:
@@ -455,19 +743,25 @@ class UserAdmin(ServiceAdmin[User]):
                 )
         _adopt(obj, user)
 
-    @admin.action(description="Deactivate selected users")
+    # Each action changes people through their service, one person at a time, and reports the
+    # outcome for each and how many changed. Only for those who may change people: Django
+    # neither offers nor runs an action whose permission the user lacks.
+
+    @admin.action(description="Deactivate selected users", permissions=["change"])
     def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         def deactivate(user: User, actor: Actor) -> tuple[int, str]:
             if user.pk == request.user.pk:
                 return messages.ERROR, "you cannot deactivate your own account."
+            if user.is_deleted:
+                return messages.INFO, "is deleted, so already inactive."
             if not user.is_active:
                 return messages.INFO, "was already inactive."
             services.user_deactivate(user=user, actor=actor)
             return messages.SUCCESS, "deactivated."
 
-        self._change_each(request, queryset, deactivate)
+        self._change_each(request, queryset, deactivate, done="Deactivated {} of {}.")
 
-    @admin.action(description="Reactivate selected users")
+    @admin.action(description="Reactivate selected users", permissions=["change"])
     def reactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         def reactivate(user: User, actor: Actor) -> tuple[int, str]:
             if user.is_active:
@@ -478,9 +772,9 @@ class UserAdmin(ServiceAdmin[User]):
                 return messages.ERROR, f"{error} Use “Restore selected deleted users” instead."
             return messages.SUCCESS, "reactivated."
 
-        self._change_each(request, queryset, reactivate)
+        self._change_each(request, queryset, reactivate, done="Reactivated {} of {}.")
 
-    @admin.action(description="Restore selected deleted users")
+    @admin.action(description="Restore selected deleted users", permissions=["change"])
     def restore_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         def restore(user: User, actor: Actor) -> tuple[int, str]:
             if not user.is_deleted:
@@ -488,9 +782,26 @@ class UserAdmin(ServiceAdmin[User]):
             services.user_revive(user=user, actor=actor)
             return messages.SUCCESS, "restored and active again."
 
-        self._change_each(request, queryset, restore)
+        self._change_each(request, queryset, restore, done="Restored {} of {}.")
 
-    @admin.action(description="Make primary admin")
+    @admin.action(
+        description="End sessions of selected users (sign them out everywhere)",
+        permissions=["change"],
+    )
+    def end_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        def end(user: User, actor: Actor) -> tuple[int, str]:
+            if user.pk == request.user.pk:
+                return messages.ERROR, "you cannot end your own sessions here; sign out instead."
+            if user.is_deleted:
+                return messages.INFO, "is deleted; their sessions ended then."
+            if not user.is_active:
+                return messages.INFO, "is inactive; their sessions ended when deactivated."
+            services.user_end_sessions(user=user, actor=actor)
+            return messages.SUCCESS, "signed out everywhere."
+
+        self._change_each(request, queryset, end, done="Signed out {} of {} everywhere.")
+
+    @admin.action(description="Make primary admin", permissions=["change"])
     def make_primary_admin(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         def promote(user: User, actor: Actor) -> tuple[int, str]:
             if user.is_primary_admin and user.is_active:
@@ -499,14 +810,16 @@ class UserAdmin(ServiceAdmin[User]):
             services.user_set_role(user=user, actor=actor, role=Role.PRIMARY_ADMIN)
             return messages.SUCCESS, "is now a primary admin."
 
-        self._change_each(request, queryset, promote)
+        self._change_each(request, queryset, promote, done="Made {} of {} primary admin.")
 
     def _change_each(
-        self, request: HttpRequest, queryset: QuerySet[User], change: _UserChange
+        self, request: HttpRequest, queryset: QuerySet[User], change: _UserChange, *, done: str
     ) -> None:
         """Apply ``change`` to each user in its own transaction (a refusal for one person does
-        not undo the others) and report the outcome person by person."""
+        not undo the others) and report how many changed, then the outcome person by person.
+        ``done`` words the count: "Deactivated {} of {}." (changed, selected)."""
         actor = _actor(request)
+        outcomes: list[tuple[int, str]] = []
         for user in queryset.select_related("organisation").order_by("username", "pk"):
             who = user.username + (
                 f" ({user.organisation.slug})" if user.organisation else " (support staff)"
@@ -515,7 +828,21 @@ class UserAdmin(ServiceAdmin[User]):
                 level, outcome = change(user, actor)
             except (AccountsError, ValidationError) as error:
                 level, outcome = messages.ERROR, _message_of(error)
-            self.message_user(request, f"{who}: {outcome}", level)
+            outcomes.append((level, f"{who}: {outcome}"))
+        changed = sum(1 for level, _ in outcomes if level == messages.SUCCESS)
+        refused = any(level == messages.ERROR for level, _ in outcomes)
+        if changed == len(outcomes):
+            summary_level = messages.SUCCESS
+        else:
+            summary_level = messages.WARNING if refused else messages.INFO
+        selected = _count(len(outcomes), "selected user")
+        self.message_user(request, done.format(changed, selected), summary_level)
+        for level, text in outcomes:
+            self.message_user(request, text, level)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _fact_list(facts: list[tuple[str, str]]) -> SafeString:
@@ -643,6 +970,25 @@ _AUDIT_EVENT_FIELDS = (
 )
 
 
+class AboutPersonFilter(_ChosenPersonFilter):
+    title = "about"
+    parameter_name = "about"
+
+    @staticmethod
+    def condition_for(person: User) -> Q:
+        # Events name their target by its public id (accounts.audit), which never changes.
+        return Q(target_type="user", target_id=str(person.public_id))
+
+
+class ByPersonFilter(_ChosenPersonFilter):
+    title = "done by"
+    parameter_name = "by"
+
+    @staticmethod
+    def condition_for(person: User) -> Q:
+        return Q(actor_user=person)
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     """The audit trail: read-only for everyone."""
@@ -657,7 +1003,7 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
         "target_label",
     ]
     list_select_related = ["organisation"]
-    list_filter = ["organisation", "actor_kind", "action"]
+    list_filter = ["organisation", "actor_kind", "action", AboutPersonFilter, ByPersonFilter]
     search_fields = ["target_label", "target_id", "actor_label"]
     date_hierarchy = "created_at"
     fields = _AUDIT_EVENT_FIELDS

@@ -51,6 +51,8 @@ class Organisation(models.Model):
     created_at = models.DateTimeField(default=now, editable=False)
 
     class Meta:
+        verbose_name = "organisation"
+        verbose_name_plural = "organisations"
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -208,6 +210,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS = ["email"]
 
     class Meta:
+        verbose_name = "user"
+        verbose_name_plural = "users"
         constraints = [
             models.UniqueConstraint(
                 Lower("username"),
@@ -395,6 +399,8 @@ class Team(models.Model):
     renamed_at = models.DateTimeField(default=now)
 
     class Meta:
+        verbose_name = "team"
+        verbose_name_plural = "teams"
         constraints = [
             models.UniqueConstraint(
                 Lower("display_name"),
@@ -507,6 +513,8 @@ class AuditEvent(models.Model):
     changes = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = "audit event"
+        verbose_name_plural = "audit events"
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["organisation", "-created_at"], name="audit_org_created_idx"),

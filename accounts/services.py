@@ -1013,3 +1013,42 @@ def _delete_custom_values(organisation: Organisation, name: str) -> int:
     return people.update(
         custom_attributes=_WithoutKey("custom_attributes", name), updated_at=timezone.now()
     )
+
+
+# --- sessions ------------------------------------------------------------------------------
+#
+# Sessions are database rows keyed by a random key (accounts.sessions); nothing indexes them by
+# person (the user id is inside the encoded data), so finding one person's rows would mean
+# decoding every session of every organisation. A person's sessions are ended the way
+# user_deactivate ends them: a new ``sessions_revoked_at`` changes the hash each session keeps
+# (User._session_hash), so each of them fails Django's check at its next request, which
+# deletes that session row and answers as to someone signed out.
+
+
+@transaction.atomic
+def user_end_sessions(*, user: User, actor: Actor) -> User:
+    """Sign the person out everywhere: every session they have now stops working, on every app
+    server, and their row is otherwise untouched (nothing SCIM shows changes, so not
+    ``updated_at``). They may sign in again at once. An inactive person has no session that
+    works (deactivation and deletion ended them, and sign-in refuses them): a no-op, like
+    deactivating someone inactive."""
+    user.refresh_from_db(
+        from_queryset=User.objects.select_for_update(no_key=True),
+        fields=["is_active", "deleted_at", "sessions_revoked_at"],
+    )
+    if not user.is_active:
+        return user
+    old = user.sessions_revoked_at
+    user.sessions_revoked_at = timezone.now()
+    user.save(update_fields=["sessions_revoked_at"])
+    audit.record(
+        actor=actor,
+        action="user.end_sessions",
+        target=user,
+        changes={"sessions_revoked_at": [_iso(old), _iso(user.sessions_revoked_at)]},
+    )
+    return user
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

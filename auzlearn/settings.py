@@ -9,7 +9,7 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 
-from auzlearn.config import EnvReader
+from auzlearn.config import EnvReader, set_timeouts
 
 # Lets Django's generic classes take type arguments at run time (admin.ModelAdmin[User]), as
 # they do for the type checker.
@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "accounts",
     "sso",
     "scim",
+    # The admin's settings pages that show sso and scim together (console/apps.py).
+    "console",
     # Development tools: the development IdP (routed only with DEBUG on, auzlearn/urls.py) and
     # manage.py simulate_idp. No models.
     "devidp",
@@ -68,6 +70,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees a view's exception first: a database fault becomes a 503 with
+    # Retry-After that needs no database to render (auzlearn/unavailable.py).
+    "auzlearn.unavailable.DatabaseFaultMiddleware",
 ]
 
 ROOT_URLCONF = "auzlearn.urls"
@@ -92,6 +97,25 @@ WSGI_APPLICATION = "auzlearn.wsgi.application"
 DATABASES = {
     "default": env.database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
+# Bounded waits on PostgreSQL (auzlearn/db_timeouts.py; README, Operations). A web request waits
+# at most WEB_DB_LOCK_TIMEOUT_MS for a lock and WEB_DB_STATEMENT_TIMEOUT_MS for a statement,
+# then answers 503 with Retry-After. Sign-ins and SCIM writes hold their row locks for
+# milliseconds, so 3 s rides out a burst of them; a request's statements take milliseconds, so
+# one running 10 s is a runaway; and both together stay far below gunicorn's 30 s worker
+# timeout (gunicorn.conf.py), which would leave the client without any answer. Management
+# commands and migrations (every other process) wait at most COMMAND_DB_LOCK_TIMEOUT_MS for a
+# lock, so that a migration never queues sign-ins behind a lock it is itself waiting for, and
+# have no statement timeout. Opening a connection gives up after
+# DATABASE_CONNECT_TIMEOUT_SECONDS (a database host that does not answer at all).
+WEB_DB_LOCK_TIMEOUT_MS = env.get_int("WEB_DB_LOCK_TIMEOUT_MS", default=3000)
+WEB_DB_STATEMENT_TIMEOUT_MS = env.get_int("WEB_DB_STATEMENT_TIMEOUT_MS", default=10000)
+COMMAND_DB_LOCK_TIMEOUT_MS = env.get_int("COMMAND_DB_LOCK_TIMEOUT_MS", default=5000)
+DATABASE_CONNECT_TIMEOUT_SECONDS = env.get_int("DATABASE_CONNECT_TIMEOUT_SECONDS", default=5)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS
+    )
+set_timeouts(DATABASES, lock_timeout_ms=COMMAND_DB_LOCK_TIMEOUT_MS, statement_timeout_ms=None)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

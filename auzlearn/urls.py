@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("sso.urls")),
     path("", include("sso.settings_urls")),
     path("", include("scim.settings_urls")),
+    path("", include("console.urls")),
     path("", include("accounts.urls")),
 ]
 

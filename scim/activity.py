@@ -9,6 +9,7 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 
 from accounts.models import Organisation
+from scim import sentences
 from scim.models import Outcome, RefusedRequestCount, ScimRequest
 from scim.rendering import UNSTORABLE
 
@@ -124,7 +125,15 @@ def record(
     target: Target,
     body: Any,
     explanation: str,
+    answer: Any = None,
 ) -> ScimRequest:
+    """One INSERT, whatever the request: the facts its sentence on the Activity tab needs are
+    taken from the body and the answer already in memory (``scim.sentences.facts_of``), and a
+    lookup by filter (``userName eq "dana@demo.test"``) keeps the value it looked for as its
+    label, so that the tab's search finds it through an index even when nobody was found."""
+    label = target.label
+    if not label and sentences.is_listing(method, path):
+        label = sentences.lookup_of(path, body)
     return ScimRequest.objects.create(
         organisation=organisation,
         client=client,
@@ -136,9 +145,10 @@ def record(
         duration_ms=max(0, round((finished - started) * 1000)),
         resource_type=target.resource_type,
         resource_id=storable(target.resource_id[:64]),
-        resource_label=storable(target.label[:255]),
+        resource_label=storable(label[:255]),
         summary=summarise(body) if body is not None else {},
         explanation=storable(explanation),
+        facts=summarise(sentences.facts_of(method=method, path=path, body=body, answer=answer)),
     )
 
 

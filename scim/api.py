@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.audit import Actor
 from accounts.models import PUBLIC_ID_LENGTH, Organisation
+from auzlearn import db_faults
 from scim import activity, keys, limits, tenant
 from scim.authentication import BAD_KEY, ScimKeyAuthentication
 from scim.errors import ScimError
@@ -142,8 +143,14 @@ class ScimView(APIView):
                     self._log(request, response, organisation)
                 else:
                     _count_refusal(kwargs.get("organisation_id", ""))
-        except Exception:  # the log must never turn a good answer into an error
-            logger.exception("Could not record a SCIM request")
+        except Exception as error:  # the log must never turn a good answer into an error
+            fault = db_faults.classify(error)
+            if fault is None:
+                logger.exception("Could not record a SCIM request")
+            else:
+                # Skipped, not kept for later: a read goes on while the database takes no
+                # writes, and the outage is logged once (README, Operations).
+                _unlogged.failed(fault, error)
         return response
 
     def _log(self, request: Request, response: Response, organisation: Organisation) -> None:
@@ -174,7 +181,11 @@ class ScimView(APIView):
             target=target,
             body=_parsed_body(request),
             explanation=explanation,
+            answer=response.data,
         )
+
+
+_unlogged = db_faults.Outage(logger, "SCIM request log entries skipped")
 
 
 def _without_waiting_for_disk() -> None:

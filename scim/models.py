@@ -1,7 +1,8 @@
 """SCIM keys and the log of every SCIM request."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils.timezone import now
 
 from accounts.models import Organisation, User
@@ -44,6 +45,8 @@ class ScimKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "SCIM key"
+        verbose_name_plural = "SCIM keys"
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation"],
@@ -96,8 +99,14 @@ class ScimRequest(models.Model):
     summary = models.JSONField(default=dict, blank=True)
     # For failures, what went wrong in plain words.
     explanation = models.TextField(blank=True)
+    # What the Activity tab's sentence needs beyond the columns above, taken at write time from
+    # the body and the answer (scim.sentences.facts_of): a change of active, member counts, the
+    # name sent, how many a lookup found. Never a secret.
+    facts = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = "SCIM request"
+        verbose_name_plural = "SCIM requests"
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["organisation", "-created_at"], name="scim_request_org_time_idx"),
@@ -106,6 +115,15 @@ class ScimRequest(models.Model):
                 name="scim_request_org_outcome_idx",
             ),
             models.Index(fields=["created_at"], name="scim_request_time_idx"),
+            # The Activity tab's search: a person's or team's entries by their SCIM id, and
+            # lookups by the value they looked for (scim.request_log.search).
+            models.Index(
+                fields=["organisation", "resource_id", "-created_at"],
+                name="scim_request_org_resource_idx",
+            ),
+            models.Index(
+                F("organisation"), Lower("resource_label"), name="scim_request_org_label_idx"
+            ),
         ]
 
     def __str__(self) -> str:

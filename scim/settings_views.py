@@ -1,9 +1,14 @@
-"""Settings → Single Sign-on → Okta / Microsoft Entra ID: the SCIM tab, and the SCIM request log
-that the Activity tab (``sso.settings_views.activity``) shows.
+"""Settings → Single Sign-on → Okta / Microsoft Entra ID: the SCIM tab. The SCIM request log that
+the Activity tab shows is ``scim.activity_page``; the tab itself is composed in ``console``.
 
 Every view takes the organisation from the signed-in primary admin (``primary_admin_required``),
-never from the URL. A new Secret Key is rendered once, in the response to the POST that made it;
-it is never put in the session, a message or the database (only its keyed hash is stored).
+never from the URL. Generate Key answers with a redirect (Post/Redirect/Get), so that a reload
+of the page that shows the key neither posts again nor lands on "Generate a new Secret Key?".
+The new key waits for that one GET in the admin's session (``NEW_KEY_SESSION_KEY``), which takes
+it out as it shows it: a second GET never shows it again, nor does another admin's session.
+It is never put in a URL, a message or a log; the key table keeps only its keyed hash, and the
+admin's session row holds it only between the POST and the GET that follows it.
+
 Generate Key rotates: the key in use keeps working until the identity provider first uses the
 new one, or for SCIM_KEY_OVERLAP_HOURS at most (``scim.keys.rotate``). Changes that stop
 provisioning or a key (turning SCIM off, generating while a key exists, stopping the old key,
@@ -14,14 +19,11 @@ The tab also lists the organisation's own attributes (``accounts.models.CustomAt
 the exact strings to type into Okta's profile editor or Entra's attribute list for each.
 """
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,18 +36,18 @@ from accounts.access import primary_admin_required
 from accounts.audit import Actor
 from accounts.errors import CustomAttributeRefused
 from accounts.models import AttributeType, CustomAttribute, Organisation, Role, User
-from scim import activity, keys
+from scim import keys
 from scim.forms import CustomAttributeForm
-from scim.models import Outcome, ScimKey, ScimRequest
+from scim.models import ScimKey
 from scim.schema import CUSTOM_USER
 from scim.tenant import tenant_url
 from sso.pages import Confirmation, confirm, provider_named, signed_in_admin, tab_context
 from sso.services import mappings_of_custom_attribute
 
-ACTIVITY_PAGE_SIZE = 50
+# Where the new Secret Key waits, between the POST that made it and the one GET that shows it.
+NEW_KEY_SESSION_KEY = "scim_new_key"
 # The deactivated primary admins the SCIM tab names, at most.
 MAX_LISTED_ADMINS = 10
-OUTCOME_FILTERS = [("", "All"), (Outcome.SUCCEEDED, "Succeeded"), (Outcome.FAILED, "Failed")]
 
 
 @dataclass(frozen=True)
@@ -96,13 +98,6 @@ class AttributeRow:
 
 
 @dataclass(frozen=True)
-class ActivityRow:
-    entry: ScimRequest
-    path: str  # relative to the Tenant URL
-    summary: str  # pretty JSON of what was sent; "" when nothing was
-
-
-@dataclass(frozen=True)
 class PrimaryAdminNotice:
     """The signed-in admin is the organisation's only active primary admin. SCIM may deactivate
     them like anyone else (the identity provider knows who left), and then the organisation has
@@ -120,7 +115,8 @@ class PrimaryAdminNotice:
 @never_cache
 @primary_admin_required
 def scim_tab(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
-    return _render_scim_tab(request, organisation, provider)
+    new_key = _take_new_key(request, organisation)
+    return _render_scim_tab(request, organisation, provider, new_key=new_key)
 
 
 @require_POST
@@ -160,7 +156,12 @@ def key_generate(request: HttpRequest, provider: str, organisation: Organisation
         )
     admin = signed_in_admin(request)
     issued = keys.rotate(organisation=organisation, actor=Actor.admin(admin), created_by=admin)
-    return _render_scim_tab(request, organisation, provider, new_key=issued.secret)
+    request.session[NEW_KEY_SESSION_KEY] = {
+        "organisation": organisation.pk,
+        "key": issued.record.pk,
+        "secret": issued.secret,
+    }
+    return HttpResponseRedirect(reverse("scim_settings:scim", args=[provider]) + "#new-key")
 
 
 @require_POST
@@ -258,30 +259,22 @@ def attribute_remove(
     return redirect("scim_settings:scim", provider=provider)
 
 
-# --- the SCIM request log of the Activity tab -------------------------------------------------
-
-
-def request_log(request: HttpRequest, organisation: Organisation) -> dict[str, object]:
-    """The SCIM part of the Activity tab (``sso.settings_views.activity``): the organisation's
-    SCIM requests, newest first, filtered by outcome; a COUNT and one page of rows."""
-    outcome = request.GET.get("outcome", "")
-    entries = ScimRequest.objects.filter(organisation=organisation)
-    if outcome in Outcome.values:
-        entries = entries.filter(outcome=outcome)
-    else:
-        outcome = ""
-    page = Paginator(entries, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
-    return {
-        "page": page,
-        "rows": _activity_rows(page, organisation),
-        "outcome": outcome,
-        "outcome_filters": OUTCOME_FILTERS,
-        "retention_days": settings.SCIM_REQUEST_RETENTION_DAYS,
-        "refused": activity.refused_summary(organisation),
-    }
-
-
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _take_new_key(request: HttpRequest, organisation: Organisation) -> str:
+    """The key Generate Key just made, once: taken out of the session as it is read. Shown only
+    while it is still the organisation's current key (not revoked or replaced since, say from
+    another tab), and only to an admin of the organisation that made it."""
+    waiting = request.session.pop(NEW_KEY_SESSION_KEY, None)
+    if not isinstance(waiting, dict):
+        return ""
+    if waiting.get("organisation") != organisation.pk:
+        return ""
+    current, _ = keys.live_keys(organisation)
+    if current is None or current.pk != waiting.get("key"):
+        return ""
+    return str(waiting.get("secret", ""))
 
 
 def _render_scim_tab(
@@ -343,22 +336,6 @@ def _confirmed(request: HttpRequest) -> bool:
 
 def _people(count: int, what: str) -> str:
     return f"{count} {'person' if count == 1 else 'people'}'s {what}{'' if count == 1 else 's'}"
-
-
-def _activity_rows(page: Page[ScimRequest], organisation: Organisation) -> list[ActivityRow]:
-    tenant_path = f"/scim/v2/{organisation.public_id}"
-    return [
-        ActivityRow(
-            entry=entry,
-            path=unquote(entry.path.removeprefix(tenant_path)) or "/",
-            summary=(
-                json.dumps(entry.summary, indent=2, sort_keys=True, ensure_ascii=False)
-                if entry.summary
-                else ""
-            ),
-        )
-        for entry in page
-    ]
 
 
 # --- what the confirmation pages say ------------------------------------------------------------

@@ -14,6 +14,7 @@ from django import forms
 from sso.fetch import FetchError, fetch_metadata
 from sso.mapping import Target, profile_targets
 from sso.metadata import MAX_METADATA_BYTES, IdpMetadata, MetadataError, parse_metadata
+from sso.metadata_advice import plain_message
 
 Fetch = Callable[[str], bytes]
 
@@ -30,10 +31,11 @@ class MetadataRefused(Exception):
     """What an admin gave is not usable metadata; ``field`` names the input at fault (None when
     it is about the combination)."""
 
-    def __init__(self, field: str | None, message: str) -> None:
+    def __init__(self, field: str | None, message: str, code: str = "") -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.code = code  # the parser's or fetcher's refusal code; "" for the form's own
 
 
 @dataclass(frozen=True)
@@ -72,21 +74,21 @@ def load_metadata(
         try:
             raw = fetch(url)
         except FetchError as error:
-            raise MetadataRefused(field, error.message) from None
+            raise MetadataRefused(field, error.message, error.code) from None
     try:
         metadata = parse_metadata(raw)
     except MetadataError as error:
-        raise MetadataRefused(field, error.message) from None
+        raise MetadataRefused(field, error.message, error.code) from None
     return LoadedMetadata(metadata=metadata, xml=_text(raw), url=url)
 
 
 def _read(upload: Upload) -> bytes:
     # The size is checked before reading, and the read is capped in case the size was wrong.
     if upload.size > MAX_METADATA_BYTES:
-        raise MetadataRefused(FILE, TOO_LARGE)
+        raise MetadataRefused(FILE, TOO_LARGE, "too_large")
     raw = upload.read(MAX_METADATA_BYTES + 1)
     if len(raw) > MAX_METADATA_BYTES:
-        raise MetadataRefused(FILE, TOO_LARGE)
+        raise MetadataRefused(FILE, TOO_LARGE, "too_large")
     return raw
 
 
@@ -119,9 +121,12 @@ class MetadataForm(forms.Form):
         widget=forms.URLInput(attrs={"spellcheck": "false", "placeholder": "https://"}),
     )
 
-    def __init__(self, *args: Any, fetch: Fetch = fetch_metadata, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, fetch: Fetch = fetch_metadata, provider: str = "saml", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fetch = fetch
+        self.provider = provider  # whose screens the advice of a refusal names
         self.loaded: LoadedMetadata | None = None
 
     def clean(self) -> dict[str, Any] | None:
@@ -138,7 +143,11 @@ class MetadataForm(forms.Form):
                 fetch=self.fetch,
             )
         except MetadataRefused as refused:
-            self.add_error(refused.field, refused.message)
+            message = refused.message
+            if refused.code:
+                # Plain words and where to get the right file first, the parser's detail after.
+                message = plain_message(refused.code, self.provider, refused.message)
+            self.add_error(refused.field, message)
         return cleaned
 
 

@@ -58,6 +58,8 @@ class SamlConnection(models.Model):
     updated_at = models.DateTimeField(default=now)
 
     class Meta:
+        verbose_name = "SAML connection"
+        verbose_name_plural = "SAML connections"
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "provider"], name="saml_connection_one_per_provider"
@@ -180,6 +182,8 @@ class SignInAttempt(models.Model):
     clock_difference_seconds = models.FloatField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "sign-in attempt"
+        verbose_name_plural = "sign-in attempts"
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["organisation", "-created_at"], name="sign_in_org_time_idx"),
@@ -219,6 +223,8 @@ class SsoDomain(models.Model):
     created_at = models.DateTimeField(default=now, editable=False)
 
     class Meta:
+        verbose_name = "SSO domain"
+        verbose_name_plural = "SSO domains"
         ordering = ["domain"]
         constraints = [
             models.UniqueConstraint(

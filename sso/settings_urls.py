@@ -1,8 +1,9 @@
-"""Settings → Single Sign-on → <provider>: the SAML and Activity tabs (DESIGN §3).
+"""Settings → Single Sign-on → <provider>: the SAML tab (DESIGN §3).
 
-Every provider has them (Okta, Entra ID, Google Workspace, other SAML 2.0); the SCIM tab, for
-Okta and Entra only, is in ``scim.settings_urls``. No URL names an organisation: the views take it
-from the signed-in primary admin.
+Every provider has it (Okta, Entra ID, Google Workspace, other SAML 2.0); the SCIM tab, for Okta
+and Entra only, is in ``scim.settings_urls``; the overview, the provider's home and the Activity
+tab, which show both, in ``console.urls``. No URL names an organisation: the views take it from
+the signed-in primary admin.
 """
 
 from django.urls import path, register_converter
@@ -20,7 +21,6 @@ app_name = "sso_settings"
 PROVIDER = "settings/sso/<sso_provider:provider>/"
 
 urlpatterns = [
-    path(PROVIDER, views.provider_home, name="provider"),
     path(PROVIDER + "saml/", views.saml_tab, name="saml"),
     path(PROVIDER + "saml/metadata/", views.saml_metadata, name="saml-metadata"),
     path(PROVIDER + "saml/switches/", views.saml_switches, name="saml-switches"),
@@ -44,5 +44,4 @@ urlpatterns = [
     ),
     # sso.saml_views sends the browser here after a Test sign-in: (provider, attempt id).
     path(PROVIDER + "saml/test/<int:attempt_id>/", views.saml_test_result, name="saml-test-result"),
-    path(PROVIDER + "activity/", views.activity, name="activity"),
 ]

@@ -1,12 +1,15 @@
 """Settings → Single Sign-on → <provider>: the SAML tab, its forms, the Test sign-in result and
-the Activity tab (DESIGN §3, §6).
+the sign-in log that the Activity tab shows (DESIGN §3, §6). The providers overview, the
+provider's home and the Activity tab itself are composed in ``console``, which sees both sso and
+scim; nothing here imports from scim.
 
 Every view takes the organisation from the signed-in primary admin (``primary_admin_required``),
 never from the URL, and works on that organisation's connection to the provider in the URL
 (``connection_for``). Each form has a view of its own that changes things through
 ``sso.services`` or ``accounts.services`` and sends the browser back to the tab. Changes that
 stop people signing in some way (turning SSO off, requiring SSO, removing a verified sign-in
-domain) ask for confirmation on a page of their own, so they work without JavaScript. The
+domain) ask for confirmation on a page of their own, so they work without JavaScript, as does
+turning SSO on before a Test sign-in has passed. The
 attribute mapping (``sso.mapping``) is edited here too: which attribute statements set which
 profile fields and which of the organisation's own attributes at each sign-in.
 """
@@ -31,7 +34,6 @@ from accounts import services as accounts_services
 from accounts.access import primary_admin_required
 from accounts.audit import Actor
 from accounts.models import CustomAttribute, Organisation
-from scim.settings_views import request_log
 from sso import mapping, services, signin
 from sso.attributes import ALIASES, EXPECTED
 from sso.dns_lookup import Lookup
@@ -39,6 +41,7 @@ from sso.domains import display_domain, record_name, record_value
 from sso.forms import AttributeMappingForm, DomainForm, MetadataForm, SwitchesForm
 from sso.models import SamlConnection, SignInAttempt, SignInOutcome, SsoDomain
 from sso.pages import Confirmation, confirm, provider_named, signed_in_admin, tab_context
+from sso.same_site import cross_site_over_http
 from sso.saml_views import with_pending_cookie
 
 # Certificates expiring sooner than this are flagged on the SAML tab and the overview.
@@ -160,17 +163,11 @@ class SignInRow:
 
 
 @require_GET
-@primary_admin_required
-def provider_home(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
-    return redirect("sso_settings:saml", provider=provider)
-
-
-@require_GET
 @never_cache
 @primary_admin_required
 def saml_tab(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
     connection = services.connection_for(organisation=organisation, provider=provider)
-    return _render_saml_tab(request, organisation, connection, MetadataForm())
+    return _render_saml_tab(request, organisation, connection, MetadataForm(provider=provider))
 
 
 @require_POST
@@ -179,7 +176,7 @@ def saml_tab(request: HttpRequest, provider: str, organisation: Organisation) ->
 def saml_metadata(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
     """Upload Metadata XML: nothing is saved unless the metadata is read and parsed in full."""
     connection = services.connection_for(organisation=organisation, provider=provider)
-    form = MetadataForm(request.POST, request.FILES)
+    form = MetadataForm(request.POST, request.FILES, provider=provider)
     if not form.is_valid() or form.loaded is None:
         return _render_saml_tab(request, organisation, connection, form)
     loaded = form.loaded
@@ -209,7 +206,9 @@ def saml_switches(request: HttpRequest, provider: str, organisation: Organisatio
     form = SwitchesForm(request.POST)
     form.is_valid()  # unticked boxes are simply False: the form is always valid
     wanted = _wanted_switches(form.cleaned_data, connection, organisation)
-    confirmation = _confirmation(provider, connection, organisation, wanted)
+    confirmation = _confirmation(
+        provider, connection, organisation, wanted, tested=_last_test_passed(connection)
+    )
     try:
         _check_not_locked_out(connection, organisation, wanted)
         if confirmation is not None and request.POST.get("confirm") != "yes":
@@ -232,6 +231,11 @@ def saml_test(request: HttpRequest, provider: str, organisation: Organisation) -
     if not connection.is_configured:
         messages.error(request, "Upload the identity provider's metadata before testing a sign-in.")
         return redirect("sso_settings:saml", provider=provider)
+    if sign_in_cannot_come_back(connection):
+        # Said here rather than after a round trip: the IdP would sign the admin in and post
+        # back a response that our ACS must refuse, for want of a cookie the browser withheld.
+        messages.error(request, cannot_come_back_message(provider))
+        return HttpResponseRedirect(reverse("sso_settings:saml", args=[provider]) + "#test-heading")
     started = signin.start(connection, tested_by=signed_in_admin(request))
     response = HttpResponseRedirect(started.redirect_url)
     return with_pending_cookie(response, connection, started.nonce)
@@ -261,7 +265,9 @@ def saml_domain_add(
             )
             return HttpResponseRedirect(reverse("sso_settings:saml", args=[provider]) + "#main")
     connection = services.connection_for(organisation=organisation, provider=provider)
-    return _render_saml_tab(request, organisation, connection, MetadataForm(), domain_form=form)
+    return _render_saml_tab(
+        request, organisation, connection, MetadataForm(provider=provider), domain_form=form
+    )
 
 
 @require_POST
@@ -322,7 +328,9 @@ def saml_attribute_map(
                 f"“{added.attribute}” now sets {mapping.target_label(added)} at each sign-in.",
             )
             return HttpResponseRedirect(reverse("sso_settings:saml", args=[provider]) + "#main")
-    return _render_saml_tab(request, organisation, connection, MetadataForm(), mapping_form=form)
+    return _render_saml_tab(
+        request, organisation, connection, MetadataForm(provider=provider), mapping_form=form
+    )
 
 
 @require_POST
@@ -369,24 +377,6 @@ def saml_test_result(
     )
 
 
-@require_GET
-@never_cache
-@primary_admin_required
-def activity(request: HttpRequest, provider: str, organisation: Organisation) -> HttpResponse:
-    """Sign-in attempts through this provider, or (``?log=scim``, Okta and Entra) the
-    organisation's SCIM requests: a COUNT and one page of rows either way."""
-    if request.GET.get("log") == "scim" and provider_named(provider).scim:
-        log, extra = "scim", request_log(request, organisation)
-    else:
-        log, extra = "sign-ins", _sign_in_log(request, organisation, provider)
-    context = {"log": log, "log_query": "log=scim&" if log == "scim" else "", **extra}
-    return render(
-        request,
-        "sso/settings/activity.html",
-        tab_context(organisation, provider, "activity", context),
-    )
-
-
 # --- certificates -------------------------------------------------------------------------------
 
 
@@ -409,6 +399,43 @@ def certificate_states(
             )
         )
     return sorted(states, key=lambda state: state.not_after)
+
+
+# --- Test sign-in ------------------------------------------------------------------------------
+
+
+def sign_in_cannot_come_back(connection: SamlConnection) -> bool:
+    """A Test sign-in (or any SP-initiated one) cannot work from here: the site is plain http and
+    the IdP on another site, so the browser withholds our cookie on its POST (sso.same_site)."""
+    return connection.is_configured and cross_site_over_http(
+        settings.PUBLIC_BASE_URL, connection.idp_sso_url
+    )
+
+
+def cannot_come_back_message(provider: str) -> str:
+    name = provider_named(provider).name
+    return (
+        f"A Test sign-in cannot work here: this site runs on plain http "
+        f"({settings.PUBLIC_BASE_URL}) and {name} is on another site, so your browser will not "
+        f"send auzlearn's sign-in cookie back with {name}'s answer (browsers send cross-site "
+        "cookies only over https), and the sign-in would be refused. Serve auzlearn over https "
+        "and set PUBLIC_BASE_URL to its https address, then test again. Sign-ins started from "
+        f"the {name} dashboard still work over http."
+    )
+
+
+def _last_test_passed(connection: SamlConnection) -> bool:
+    """Whether the connection's latest Test sign-in passed: one indexed read, only when a
+    change of the switches is posted."""
+    latest = (
+        SignInAttempt.objects.filter(
+            connection=connection,
+            outcome__in=[SignInOutcome.TEST_PASSED, SignInOutcome.TEST_FAILED],
+        )
+        .values_list("outcome", flat=True)
+        .first()
+    )
+    return latest == SignInOutcome.TEST_PASSED
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -447,6 +474,8 @@ def _render_saml_tab(
         "expiry_warning_days": EXPIRY_WARNING_DAYS,
         "metadata_form": metadata_form,
         "last_test": last_test,
+        "test_blocked": sign_in_cannot_come_back(connection),
+        "test_blocked_message": cannot_come_back_message(provider),
         "domains": [
             DomainRow(
                 domain=domain,
@@ -572,10 +601,26 @@ def _save_switches(
 
 
 def _confirmation(
-    provider: str, connection: SamlConnection, organisation: Organisation, wanted: dict[str, bool]
+    provider: str,
+    connection: SamlConnection,
+    organisation: Organisation,
+    wanted: dict[str, bool],
+    *,
+    tested: bool,
 ) -> Confirmation | None:
     name = provider_named(provider).name
     paragraphs = []
+    # Without metadata the switch is refused anyway (sso.services), with its own message.
+    untested = (
+        wanted["enabled"] and not connection.enabled and connection.is_configured and not tested
+    )
+    if untested:
+        paragraphs.append(
+            f"No Test sign-in with {name} has passed yet. If something in the set-up is wrong "
+            f"(a value pasted into {name}, a certificate, an attribute name), people who sign in "
+            f"with {name} will be refused, and you will see why only on the Activity tab. A Test "
+            "sign-in shows every check first and signs nobody in."
+        )
     if connection.enabled and not wanted["enabled"]:
         paragraphs.append(
             f"Nobody can sign in with {name} once SSO is off: the {name} tile and the "
@@ -590,10 +635,15 @@ def _confirmation(
         )
     if not paragraphs:
         return None
+    alone = untested and len(paragraphs) == 1
     return Confirmation(
-        title="Change how people sign in?",
+        title=(
+            f"Turn on sign-in with {name} without a passed Test sign-in?"
+            if alone
+            else "Change how people sign in?"
+        ),
         paragraphs=paragraphs,
-        button="Yes, save these settings",
+        button="Yes, turn it on without a test" if alone else "Yes, save these settings",
         action=reverse("sso_settings:saml-switches", kwargs={"provider": provider}),
         cancel_url=reverse("sso_settings:saml", kwargs={"provider": provider}),
         values={name: "on" for name, value in wanted.items() if value},
@@ -636,7 +686,7 @@ def _attribute_rows(
     return rows, others
 
 
-def _sign_in_log(
+def sign_in_log(
     request: HttpRequest, organisation: Organisation, provider: str
 ) -> dict[str, object]:
     outcome = request.GET.get("outcome", "")

@@ -12,5 +12,4 @@ urlpatterns = [
     path(SAML + "login/", saml_views.login_start, name="login"),
     path(SAML + "acs/", saml_views.acs, name="acs"),
     path(SAML + "logout/", saml_views.logout_view, name="logout"),
-    path("settings/sso/", views.overview, name="overview"),
 ]

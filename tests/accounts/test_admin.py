@@ -135,11 +135,24 @@ CHANGELIST_CASES = [
     ),
     pytest.param(
         "user",
-        lambda w: ({"role__exact": Role.PRIMARY_ADMIN}, {w.primary_admin}),
+        lambda w: ({"role": Role.PRIMARY_ADMIN}, {w.primary_admin}),
         id="user-filter-role",
     ),
     pytest.param(
         "user", lambda w: ({"is_active__exact": "0"}, {w.gone, w.idle}), id="user-filter-inactive"
+    ),
+    pytest.param(
+        "user", lambda w: ({"role": "support_staff"}, {w.staff_user}), id="user-filter-staff"
+    ),
+    pytest.param(
+        "user",
+        lambda w: ({"role": Role.LEARNER}, {w.learner, w.gone, w.idle, w.cam}),
+        id="user-filter-learner-not-staff",
+    ),
+    pytest.param(
+        "user",
+        lambda w: ({"reports_of": w.primary_admin.pk}, {w.learner}),
+        id="user-filter-reports-of",
     ),
     pytest.param("user", lambda w: ({"deleted": "yes"}, {w.gone}), id="user-filter-deleted"),
     pytest.param(
@@ -188,6 +201,19 @@ CHANGELIST_CASES = [
         "auditevent",
         lambda w: ({"created_at__year": datetime.now(UTC).year}, _audit()),
         id="audit-date-hierarchy",
+    ),
+    pytest.param(
+        "auditevent",
+        lambda w: (
+            {"about": w.cam.pk},
+            _audit(target_type="user", target_id=str(w.cam.public_id)),
+        ),
+        id="audit-filter-about-person",
+    ),
+    pytest.param(
+        "auditevent",
+        lambda w: ({"by": w.staff_user.pk}, _audit(actor_user=w.staff_user)),
+        id="audit-filter-by-person",
     ),
 ]
 
@@ -353,6 +379,7 @@ def test_users_cannot_be_deleted_from_the_admin(staff_client, learner):
         "deactivate_users",
         "reactivate_users",
         "restore_users",
+        "end_sessions",
         "make_primary_admin",
     ]
 
@@ -392,6 +419,7 @@ def test_deactivate_action_deactivates_each_person_through_the_service(
     assert (event.action, event.target_id) == ("user.deactivate", str(learner.public_id))
     assert event.changes == {"active": [True, False]}
     assert _messages(response) == [
+        ("warning", "Deactivated 1 of 3 selected users."),
         ("info", "idle@acme.test (acme): was already inactive."),
         ("success", "lee@acme.test (acme): deactivated."),
         ("error", "support (support staff): you cannot deactivate your own account."),
@@ -417,6 +445,7 @@ def test_reactivate_action_reactivates_and_refuses_deleted_people(
     [event] = _admin_events(staff_user)
     assert (event.action, event.target_id) == ("user.reactivate", str(idle.public_id))
     assert _messages(response) == [
+        ("warning", "Reactivated 1 of 3 selected users."),
         (
             "error",
             "gone@acme.test (acme): User 'gone@acme.test' is deleted; restore (revive) them first. "
@@ -444,6 +473,7 @@ def test_restore_action_revives_deleted_people_as_the_same_row(
     assert (event.action, event.target_id) == ("user.revive", str(gone.public_id))
     assert event.changes == {"deleted": [True, False], "active": [False, True]}
     assert _messages(response) == [
+        ("info", "Restored 1 of 2 selected users."),
         ("success", "gone@acme.test (acme): restored and active again."),
         ("info", "lee@acme.test (acme): is not deleted; nothing to restore."),
     ]
@@ -523,7 +553,8 @@ def test_make_primary_admin_promotes_through_the_service_and_refuses_who_it_must
         staff_client, "make_primary_admin", [learner, primary_admin, idle, gone, staff_user]
     )
 
-    assert _messages(response) == [  # in the order of their userNames
+    assert _messages(response) == [  # how many changed, then each in the order of userNames
+        ("warning", "Made 1 of 5 selected users primary admin."),
         ("info", "admin@acme.test (acme): is already a primary admin."),
         (
             "error",

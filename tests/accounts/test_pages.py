@@ -122,10 +122,10 @@ def test_home_shows_no_other_organisations_data(client, placed_learner, globex_p
 
 def test_settings_link_is_shown_only_to_primary_admins(client, learner, primary_admin):
     client.force_login(learner)
-    assertNotContains(client.get(HOME_URL), reverse("sso:overview"))
+    assertNotContains(client.get(HOME_URL), reverse("console:overview"))
 
     client.force_login(primary_admin)
-    assertContains(client.get(HOME_URL), f'href="{reverse("sso:overview")}"')
+    assertContains(client.get(HOME_URL), f'href="{reverse("console:overview")}"')
 
 
 def test_home_has_a_sign_out_form_with_a_csrf_token(client, learner):

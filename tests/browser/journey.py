@@ -229,11 +229,20 @@ def expect_metadata_shown(page: Page, idp: TestIdP) -> None:
     expect(fact(page, "Expires")).to_contain_text(f"{expires.day} {expires:%b %Y}")
 
 
-def set_switches(page: Page, **wanted: bool) -> None:
-    """Tick or untick the SAML tab's switches by their labels, then Save."""
+UNTESTED_TITLE = re.compile(r"^Turn on sign-in with .+ without a passed Test sign-in\?$")
+
+
+def set_switches(page: Page, *, confirm_untested: bool = True, **wanted: bool) -> None:
+    """Tick or untick the SAML tab's switches by their labels, then Save. Turning SSO on before
+    a Test sign-in has passed asks first (issue 14); the journeys that test sign-in on their own
+    afterwards confirm, unless ``confirm_untested`` is False."""
     for label, on in wanted.items():
         page.get_by_role("switch", name=label).set_checked(on)
     page.get_by_role("button", name="Save").click()
+    page.wait_for_load_state()
+    asked = page.get_by_role("heading", name=UNTESTED_TITLE)
+    if confirm_untested and asked.count():
+        page.get_by_role("button", name="Yes, turn it on without a test").click()
 
 
 def turn_sso_on(page: Page, provider: str) -> None:
@@ -252,8 +261,10 @@ def enable_scim(page: Page) -> None:
 
 
 def generate_key(page: Page) -> str:
-    """Generate Key: the only page that shows the key; returns it as shown."""
+    """Generate Key: the page it redirects to is the only one that shows the key; returns it as
+    shown."""
     page.get_by_role("button", name="Generate Key").click()
+    expect(page.get_by_role("heading", name="Your new Secret Key")).to_be_visible()
     key_field = page.get_by_role("textbox", name="Secret Key")
     expect(key_field).to_be_visible()
     expect(page.get_by_text("this is the only time it is shown")).to_be_visible()

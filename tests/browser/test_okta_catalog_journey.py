@@ -89,8 +89,10 @@ def test_okta_catalog_app_journey(page: Page, shot: Any, problems: Any, live_ser
         has=page.get_by_role("heading", name="Okta", exact=True)
     )
     expect(okta_card).to_contain_text("SSO on")
-    expect(okta_card).to_contain_text("SCIM on")
-    expect(okta_card).to_contain_text("Succeeded (200)")
+    expect(okta_card).to_contain_text("Sent the last SCIM request")
+    scim_summary = page.get_by_role("region", name="Provisioning (SCIM)")
+    expect(scim_summary).to_contain_text("SCIM on")
+    expect(scim_summary).to_contain_text("Succeeded (200) · from Okta")
     shot("overview-after")
     journey.sign_out(page)
 

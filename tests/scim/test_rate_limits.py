@@ -365,7 +365,7 @@ def test_the_activity_tab_counts_refused_requests_and_shows_nothing_they_sent(
     unauthenticated(other_org)
     users(scim)  # one real request, listed as usual
 
-    page = admin_client.get(reverse("sso_settings:activity", args=["okta"]), {"log": "scim"})
+    page = admin_client.get(reverse("console:activity", args=["okta"]), {"log": "scim"})
 
     assertContains(
         page,
@@ -380,14 +380,14 @@ def test_the_activity_tab_counts_refused_requests_and_shows_nothing_they_sent(
 def test_the_activity_tab_says_nothing_of_refusals_when_there_were_none(scim, admin_client):
     users(scim)
 
-    page = admin_client.get(reverse("sso_settings:activity", args=["okta"]), {"log": "scim"})
+    page = admin_client.get(reverse("console:activity", args=["okta"]), {"log": "scim"})
 
     assertNotContains(page, "refused for carrying no valid Secret Key")
 
 
 def test_the_refusal_count_is_one_query_on_the_activity_tab(scim, org, admin_client):
     unauthenticated(org)
-    activity_url = reverse("sso_settings:activity", args=["okta"])
+    activity_url = reverse("console:activity", args=["okta"])
     with CaptureQueriesContext(connection) as queries:
         admin_client.get(activity_url, {"log": "scim"})
 
@@ -400,7 +400,7 @@ def test_only_primary_admins_see_the_count(org, client):
     learner = factories.user(org, "lee@acme.test", role=Role.LEARNER)
     client.force_login(learner)
 
-    response = client.get(reverse("sso_settings:activity", args=["okta"]), {"log": "scim"})
+    response = client.get(reverse("console:activity", args=["okta"]), {"log": "scim"})
 
     assert response.status_code == 403
 

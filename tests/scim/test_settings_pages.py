@@ -25,13 +25,13 @@ SCIM_PROVIDERS = ["okta", "entra"]
 KEY_INPUT = re.compile(r'id="secret-key"[^>]*\svalue="([^"]+)"')
 
 
-# The provider's home and the Activity tab belong to every provider (sso.settings_urls).
-SSO_SETTINGS = {"provider", "activity"}
+# The provider's home and the Activity tab belong to every provider (console.urls).
+CONSOLE = {"provider", "activity"}
 SCIM_LOG = {"log": "scim"}
 
 
 def url(name: str, provider: str = "okta") -> str:
-    namespace = "sso_settings" if name in SSO_SETTINGS else "scim_settings"
+    namespace = "console" if name in CONSOLE else "scim_settings"
     return reverse(f"{namespace}:{name}", kwargs={"provider": provider})
 
 
@@ -54,7 +54,7 @@ def shown_key(response) -> str:
 
 
 def generate_key(client, provider: str = "okta") -> str:
-    response = client.post(url("key-generate", provider), {"confirm": "yes"})
+    response = client.post(url("key-generate", provider), {"confirm": "yes"}, follow=True)
     assert response.status_code == 200
     return shown_key(response)
 
@@ -243,7 +243,7 @@ def test_turning_scim_off_stops_the_key_at_once_and_keeps_everyone(admin_client,
 
 
 def test_generate_key_shows_the_key_once_beside_the_tenant_url(admin_client, org, primary_admin):
-    response = admin_client.post(url("key-generate"))
+    response = admin_client.post(url("key-generate"), follow=True)
 
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -261,14 +261,16 @@ def test_generate_key_shows_the_key_once_beside_the_tenant_url(admin_client, org
 
 
 def test_the_key_is_stored_nowhere_but_as_its_digest(admin_client, org):
-    response = admin_client.post(url("key-generate"))
+    response = admin_client.post(url("key-generate"), follow=True)
     key = shown_key(response)
 
     stored = ScimKey.objects.get(organisation=org)
     assert stored.digest != key
     assert key not in stored.digest
     assert stored.prefix == key[:8]
+    # Shown, so taken out of the session: it waited there only for this one GET.
     assert key not in str(dict(admin_client.session.items()))
+    assert all(key not in target for target, _ in response.redirect_chain)
     assert key not in str(response.cookies)
     assert not list(response.context["messages"])
     assert not any(key in str(changes) for changes in AuditEvent.objects.values_list("changes"))
@@ -323,7 +325,7 @@ def test_generating_again_asks_first_and_the_old_key_keeps_working_for_the_overl
     settings.SCIM_KEY_OVERLAP_HOURS = 24
     old = generate_key(admin_client)
 
-    asked = admin_client.post(url("key-generate"))
+    asked = admin_client.post(url("key-generate"), follow=True)
 
     assert asked.status_code == 200
     assertTemplateUsed(asked, "settings/confirm.html")
@@ -334,7 +336,7 @@ def test_generating_again_asks_first_and_the_old_key_keeps_working_for_the_overl
     assert ScimKey.objects.filter(organisation=org).count() == 1
     assert keys.verify(old) is not None
 
-    answer = admin_client.post(url("key-generate"), {"confirm": "yes"})
+    answer = admin_client.post(url("key-generate"), {"confirm": "yes"}, follow=True)
     new = shown_key(answer)
 
     assert new != old
@@ -482,7 +484,7 @@ def test_support_staff_are_refused(client, org, staff_user):
     client.force_login(staff_user)
 
     assert client.get(url("scim")).status_code == 403
-    assert client.post(url("key-generate"), {"confirm": "yes"}).status_code == 403
+    assert client.post(url("key-generate"), {"confirm": "yes"}, follow=True).status_code == 403
     assert not ScimKey.objects.exists()
 
 
@@ -589,11 +591,12 @@ def test_activity_explains_failures_in_plain_words_and_keeps_the_summary_folded(
     assertContains(response, "409 Failed")
     assertContains(
         response,
-        '<p class="explanation">Okta tried to create user dup@acme.test, but: '
+        '<p class="sentence">Okta tried to create user dup@acme.test, but: '
         "the userName is taken.</p>",
     )
     assertNotContains(response, "left over from a retry")
-    assertContains(response, "<details><summary>Request summary</summary><pre>{")
+    assertContains(response, "<details><summary>The request</summary>")
+    assertContains(response, "<pre>{")
     assertContains(response, "&quot;userName&quot;: &quot;dup@acme.test&quot;")
 
 
@@ -684,38 +687,72 @@ def test_activity_takes_the_same_number_of_queries_for_5_or_60_rows(
 
 def _cards(response) -> dict[str, str]:
     html = response.content.decode()
+    html = html[: html.index('id="scim-summary"')]  # the cards come before SCIM's own section
     cards = html.split('<li class="provider-card">')[1:]
     names = [re.findall(r"<h2>(.*?)</h2>", card)[0] for card in cards]
     return dict(zip(names, cards, strict=True))
 
 
-def test_overview_offers_scim_set_up_for_okta_and_entra_only(admin_client, org):
-    cards = _cards(admin_client.get(reverse("sso:overview")))
+def test_overview_offers_set_up_on_every_card_and_shows_scim_once(admin_client, org):
+    response = admin_client.get(reverse("console:overview"))
+    cards = _cards(response)
 
-    for name, slug in [("Okta", "okta"), ("Microsoft Entra ID", "entra")]:
-        assert f'href="{url("provider", slug)}">Set up<' in cards[name]
-        assert "SCIM off" in cards[name]
-        assert "None yet" in cards[name]
-    for name, slug in [("Google Workspace", "google"), ("Other SAML 2.0", "saml")]:
+    for name, slug in [
+        ("Okta", "okta"),
+        ("Microsoft Entra ID", "entra"),
+        ("Google Workspace", "google"),
+        ("Other SAML 2.0", "saml"),
+    ]:
         assert "Not configured" in cards[name]
         assert f'href="{url("provider", slug)}">Set up<' in cards[name]
-        assert "SCIM" not in cards[name]
+        assert _says_nothing_of_scim(cards[name])
+    summary = _scim_summary(response)
+    assert "SCIM off" in summary
+    assert "None yet" in summary
+    assert response.content.decode().count("SCIM off") == 1
 
 
-def test_overview_shows_scim_on_and_the_organisations_last_request(admin_client, org, other_org):
+def test_overview_shows_scim_on_once_with_the_client_of_the_last_request(
+    admin_client, org, other_org
+):
     services.organisation_update(organisation=org, actor=SYSTEM, scim_enabled=True)
-    log(org, 60)
-    last = log(org, 3, method="POST", status=409, outcome=Outcome.FAILED)
-    log(other_org, 1, status=500, outcome=Outcome.FAILED)
+    log(org, 60, client="Microsoft Entra ID")
+    last = log(org, 3, method="POST", status=409, outcome=Outcome.FAILED, client="Okta")
+    log(other_org, 1, status=500, outcome=Outcome.FAILED, client="Microsoft Entra ID")
 
-    cards = _cards(admin_client.get(reverse("sso:overview")))
+    response = admin_client.get(reverse("console:overview"))
+    cards, summary = _cards(response), _scim_summary(response)
 
-    for name in ["Okta", "Microsoft Entra ID"]:
-        assert "SCIM on" in cards[name]
-        assert ">Manage<" in cards[name]
-        assert f'<time datetime="{last.created_at.isoformat()}">' in cards[name]
-        assert "Failed (409)" in cards[name]
-        assert "(500)" not in cards[name]
+    assert response.content.decode().count("SCIM on") == 1
+    assert "SCIM on" in summary
+    assert f'<time datetime="{last.created_at.isoformat()}">' in summary
+    assert "Failed (409) · from Okta" in summary
+    assert "(500)" not in summary
+    assert f'href="{url("scim")}"' in summary  # Okta's SCIM tab, the client that sent it
+    # Only Okta provisions: Entra's card says nothing of SCIM (issue 14).
+    assert "Sent the last SCIM request" in cards["Okta"]
+    assert ">Manage<" in cards["Okta"]
+    assert _says_nothing_of_scim(cards["Microsoft Entra ID"])
+    assert ">Set up<" in cards["Microsoft Entra ID"]
+
+
+def test_overview_links_entra_when_entra_sent_the_last_request(admin_client, org):
+    log(org, 1, client="Microsoft Entra ID")
+
+    response = admin_client.get(reverse("console:overview"))
+
+    assert f'href="{url("scim", "entra")}"' in _scim_summary(response)
+    assert "Sent the last SCIM request" in _cards(response)["Microsoft Entra ID"]
+    assert _says_nothing_of_scim(_cards(response)["Okta"])
+
+
+def _says_nothing_of_scim(card: str) -> bool:
+    return not any(text in card for text in ("SCIM on", "SCIM off", "SCIM request"))
+
+
+def _scim_summary(response) -> str:
+    html = response.content.decode()
+    return html[html.index('id="scim-summary"') :]
 
 
 def test_overview_takes_the_same_number_of_queries_with_many_requests(
@@ -723,10 +760,10 @@ def test_overview_takes_the_same_number_of_queries_with_many_requests(
 ):
     log(org)
     with CaptureQueriesContext(connection) as few:
-        admin_client.get(reverse("sso:overview"))
+        admin_client.get(reverse("console:overview"))
     for n in range(30):
         log(org, n)
 
     with django_assert_max_num_queries(len(few)):
-        response = admin_client.get(reverse("sso:overview"))
+        response = admin_client.get(reverse("console:overview"))
     assert response.status_code == 200

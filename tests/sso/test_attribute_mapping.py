@@ -559,8 +559,9 @@ def test_the_role_is_never_set_by_a_sign_in_even_if_stored(
 
 
 def test_the_test_sign_in_shows_what_each_mapped_attribute_would_set_and_changes_nothing(
-    client, org, google, mapped, primary_admin, learner
+    client, org, google, mapped, primary_admin, learner, settings
 ):
+    settings.PUBLIC_BASE_URL = "https://lms.example.com"  # an IdP on another site needs https
     client.force_login(primary_admin)
     start = client.post(reverse("sso_settings:saml-test", args=["google"]))
     request = test_idp.decode_authn_request(start["Location"])

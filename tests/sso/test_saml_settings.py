@@ -38,8 +38,20 @@ PROVIDERS = ["okta", "entra", "google", "saml"]
 FORMS = ["saml-metadata", "saml-switches", "saml-test"]
 
 
+# The provider's home and the Activity tab show sso and scim together (console.urls).
+CONSOLE = {"provider", "activity"}
+
+
 def url(name: str, provider: str = "okta", *args: object) -> str:
-    return reverse(f"sso_settings:{name}", args=[provider, *args])
+    namespace = "console" if name in CONSOLE else "sso_settings"
+    return reverse(f"{namespace}:{name}", args=[provider, *args])
+
+
+@pytest.fixture(autouse=True)
+def https_site(settings):
+    """Served over https, as in production: a Test sign-in with an IdP on another site needs it
+    (sso.same_site); the plain-http case has tests of its own below."""
+    settings.PUBLIC_BASE_URL = "https://lms.example.com"
 
 
 @pytest.fixture
@@ -627,7 +639,7 @@ def test_primary_admin_turns_sso_on_and_the_audit_trail_names_them(
     connection = configure(org, okta)
 
     response = admin_client.post(
-        url("saml-switches"), {"enabled": "on", "allow_idp_initiated": "on"}
+        url("saml-switches"), {"enabled": "on", "allow_idp_initiated": "on", "confirm": "yes"}
     )
 
     assert response.status_code == 302
@@ -972,7 +984,8 @@ def test_the_forms_work_with_the_token_the_page_gives(org, primary_admin, okta):
     assert len(tokens) == page.count('<form method="post"') == 6
 
     response = browser.post(
-        url("saml-switches"), {"enabled": "on", "csrfmiddlewaretoken": tokens[0]}
+        url("saml-switches"),
+        {"enabled": "on", "confirm": "yes", "csrfmiddlewaretoken": tokens[0]},
     )
 
     assert response.status_code == 302
@@ -1037,7 +1050,7 @@ def test_another_organisations_admin_works_on_their_own_connection_only(
     page = globex.get(url("saml"))
     activity = globex.get(url("activity"))
     globex.post(url("saml-metadata"), {"metadata_xml": okta.metadata_xml().decode()})
-    globex.post(url("saml-switches"), {"enabled": "on"})
+    globex.post(url("saml-switches"), {"enabled": "on", "confirm": "yes"})
 
     theirs = SamlConnection.objects.get(organisation=other_org, provider="okta")
     assertContains(page, theirs.acs_url)
@@ -1180,7 +1193,7 @@ def test_overview_shows_sso_on_or_off_and_links_every_provider(admin_client, org
     configure(org, okta, enabled=True)
     configure(org, test_idp.google_idp(), "google")
 
-    cards = _cards(admin_client.get(reverse("sso:overview")))
+    cards = _cards(admin_client.get(reverse("console:overview")))
 
     assert '<span class="badge on">SSO on</span>' in cards["Okta"]
     assert f'href="{url("provider", "okta")}">Manage<' in cards["Okta"]
@@ -1200,7 +1213,7 @@ def test_overview_warns_of_certificates_expiring_soon_or_expired(admin_client, o
     configure(org, test_idp.entra_idp(keys=[expired, expiring]), "entra")
     configure(org, test_idp.okta_idp())
 
-    cards = _cards(admin_client.get(reverse("sso:overview")))
+    cards = _cards(admin_client.get(reverse("console:overview")))
 
     assert "1 signing certificate expired" in cards["Microsoft Entra ID"]
     assert "1 signing certificate expiring within 60 days" in cards["Microsoft Entra ID"]
@@ -1211,7 +1224,7 @@ def test_overview_reads_all_connections_in_one_query(
     admin_client, org, django_assert_max_num_queries
 ):
     with CaptureQueriesContext(db_connection) as none:
-        admin_client.get(reverse("sso:overview"))
+        admin_client.get(reverse("console:overview"))
     for idp, provider in [
         (test_idp.okta_idp(), "okta"),
         (test_idp.entra_idp(), "entra"),
@@ -1221,5 +1234,5 @@ def test_overview_reads_all_connections_in_one_query(
         configure(org, idp, provider, enabled=True)
 
     with django_assert_max_num_queries(len(none)):
-        response = admin_client.get(reverse("sso:overview"))
+        response = admin_client.get(reverse("console:overview"))
     assert response.content.decode().count("SSO on") == 4

@@ -472,8 +472,9 @@ def _start_test(client, connection, admin):
 
 
 def test_a_passing_test_sign_in_reports_every_check_and_signs_nobody_else_in(
-    client, org, okta, primary_admin, learner
+    client, org, okta, primary_admin, learner, settings
 ):
+    settings.PUBLIC_BASE_URL = "https://lms.example.com"  # an IdP on another site needs https
     connection = _connect(org, okta)
     services.connection_switches(
         connection=connection,
@@ -496,8 +497,9 @@ def test_a_passing_test_sign_in_reports_every_check_and_signs_nobody_else_in(
 
 
 def test_a_failing_test_sign_in_shows_which_checks_failed(
-    client, org, okta, primary_admin, learner
+    client, org, okta, primary_admin, learner, settings
 ):
+    settings.PUBLIC_BASE_URL = "https://lms.example.com"  # an IdP on another site needs https
     connection = _connect(org, okta)
     request = _start_test(client, connection, primary_admin)
     impostor = test_idp.make_key_pair("Not the IdP")

@@ -8,7 +8,7 @@ from accounts import services
 from accounts.models import Role
 from tests import factories
 
-OVERVIEW_URL = reverse("sso:overview")
+OVERVIEW_URL = reverse("console:overview")
 PROVIDER_NAMES = ["Okta", "Microsoft Entra ID", "Google Workspace", "Other SAML 2.0"]
 
 
@@ -29,7 +29,7 @@ def test_primary_admin_sees_every_provider_not_configured(client, named_orgs, pr
     response = client.get(OVERVIEW_URL)
 
     assert response.status_code == 200
-    assertTemplateUsed(response, "sso/overview.html")
+    assertTemplateUsed(response, "settings/overview.html")
     assertContains(response, "<h1>Single Sign-on</h1>")
     assertContains(response, '<p class="settings-org">Acme Ltd</p>')
     html = response.content.decode()
@@ -123,7 +123,7 @@ def test_signing_in_from_the_redirect_lands_on_the_overview(client, primary_admi
 
     assert response.redirect_chain == [(OVERVIEW_URL, 302)]
     assert response.status_code == 200
-    assertTemplateUsed(response, "sso/overview.html")
+    assertTemplateUsed(response, "settings/overview.html")
 
 
 def test_overview_refuses_post(client, primary_admin):
