@@ -6,6 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
+from django.db.models import CharField
+from django.db.models.functions import Cast
+
 from accounts.models import Organisation, Team, TeamMembership, User
 from scim.documents import as_text, get_ci, resource_meta, version_of
 from scim.errors import invalid_value
@@ -15,19 +19,29 @@ from scim.schema import CORE_GROUP, GROUP
 MAX_MEMBERS_PER_REQUEST = 10_000
 
 
-def members_of(teams: Iterable[Team]) -> dict[int, list[uuid.UUID]]:
-    """Every team's members in one query, whatever their number. Deleted people keep their
-    membership (it comes back when they are revived) but SCIM does not show them."""
-    by_team: dict[int, list[uuid.UUID]] = defaultdict(list)
+def members_of(teams: Iterable[Team]) -> dict[int, list[str]]:
+    """Every team's members' ids, as text, in one query, whatever their number. Deleted people
+    keep their membership (it comes back when they are revived) but SCIM does not show them.
+
+    The ids come from the database as text, not as UUIDs: a 10,000-member team made 10,000
+    UUID objects and turned each into text twice (its value and its $ref), which was a third
+    of the time of its GET in-process (cProfile)."""
+    by_team: dict[int, list[str]] = defaultdict(list)
     rows = (
         TeamMembership.objects.filter(
             team__in=[team.pk for team in teams], user__deleted_at__isnull=True
         )
         .order_by("user_id")
-        .values_list("team_id", "user__public_id")
+        .values_list("team_id", Cast("user__public_id", output_field=CharField()))
     )
-    for team_id, public_id in rows:
-        by_team[team_id].append(public_id)
+    if connection.vendor == "postgresql":  # uuid::varchar is the canonical 8-4-4-4-12 form
+        for team_id, public_id in rows:
+            by_team[team_id].append(public_id)
+    else:  # SQLite keeps UUIDs as 32 hex digits
+        for team_id, digits in rows:
+            by_team[team_id].append(
+                f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+            )
     return by_team
 
 
@@ -38,7 +52,7 @@ def version(team: Team) -> str:
 
 
 def render(
-    team: Team, members: list[uuid.UUID] | None, *, tenant_url: str, projection: Projection
+    team: Team, members: list[str] | None, *, tenant_url: str, projection: Projection
 ) -> dict[str, Any]:
     location = f"{tenant_url}/Groups/{team.public_id}"
     document: dict[str, Any] = {
@@ -50,12 +64,9 @@ def render(
     if team.external_id:
         document["externalId"] = team.external_id
     if members:
+        users_url = f"{tenant_url}/Users/"
         document["members"] = [
-            {
-                "value": str(public_id),
-                "$ref": f"{tenant_url}/Users/{public_id}",
-                "type": "User",
-            }
+            {"value": public_id, "$ref": users_url + public_id, "type": "User"}
             for public_id in members
         ]
     return projection.apply(document, GROUP)

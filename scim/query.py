@@ -44,16 +44,27 @@ def page_of(params: Mapping[str, str]) -> Page:
 
 
 def page_rows(
-    ordered: QuerySet[M], page: Page, load: Callable[[QuerySet[M]], QuerySet[M]]
+    ordered: QuerySet[M],
+    page: Page,
+    load: Callable[[QuerySet[M]], QuerySet[M]],
+    *,
+    total: int | None = None,
 ) -> list[M]:
     """One page of rows, loaded with ``load`` (which adds what rendering needs). A deep page (an
     import walking through everyone) first takes its ids alone, which the index answers, and
-    then loads just those rows: the OFFSET skips index entries instead of joined rows."""
-    if page.offset > MAX_OFFSET:
+    then loads just those rows: the OFFSET skips index entries instead of joined rows. With the
+    ``total`` known beforehand, a page in the second half is read from the other end, in the
+    reverse order: a page near the end skips as few entries as one near the start."""
+    if page.offset > MAX_OFFSET or (total is not None and page.offset >= total):
         return []
     if page.offset == 0:
         return list(load(ordered)[: page.count])
-    ids = list(ordered.values_list("pk", flat=True)[page.offset : page.offset + page.count])
+    from_end = None if total is None else max(total - page.offset - page.count, 0)
+    if from_end is not None and total is not None and from_end < page.offset:
+        backwards = ordered.reverse().values_list("pk", flat=True)
+        ids = list(backwards[from_end : total - page.offset])[::-1]
+    else:
+        ids = list(ordered.values_list("pk", flat=True)[page.offset : page.offset + page.count])
     rows = {row.pk: row for row in load(ordered.model._default_manager.filter(pk__in=ids))}
     return [rows[pk] for pk in ids if pk in rows]
 
@@ -261,9 +272,12 @@ def listing(
     to_filter: Callable[[str], Q],
     ordering: Callable[[str | None, str | None], list[Any]],
     load: Callable[[QuerySet[M], Projection], QuerySet[M]] = lambda rows, _: rows,
+    count_all: Callable[[], int] | None = None,
 ) -> Listing[M]:
     """A list request (RFC 7644 §3.4.2): filter, sort, one page, and totalResults; or, when
-    it has a ``cursor`` (even an empty one), a cursor page (RFC 9865)."""
+    it has a ``cursor`` (even an empty one), a cursor page (RFC 9865). ``count_all`` gives the
+    number of ``rows`` without counting them (accounts.models.PeopleCount), for lists without
+    a filter."""
     text = text_param(params, "filter")
     if text:
         rows = rows.filter(to_filter(text))
@@ -273,11 +287,16 @@ def listing(
         binding = Binding(organisation_id, resource.name, (text or "").strip())
         return _cursor_listing(params, raw_cursor, binding, rows, projection, load)
     page = page_of(params)
+    total = count_all() if count_all is not None and not text else None
     fetched: list[M] = []
     if page.count:
         order = ordering(text_param(params, "sortBy"), text_param(params, "sortOrder"))
-        fetched = page_rows(rows.order_by(*order), page, lambda some: load(some, projection))
-    return Listing(fetched, projection, total=total_of(rows, page, len(fetched)), page=page)
+        fetched = page_rows(
+            rows.order_by(*order), page, lambda some: load(some, projection), total=total
+        )
+    if total is None:
+        total = total_of(rows, page, len(fetched))
+    return Listing(fetched, projection, total=total, page=page)
 
 
 def _cursor_listing(

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from accounts import services
 from accounts.errors import UserConflict
-from accounts.models import User, UserQuerySet
+from accounts.models import PeopleCount, User, UserQuerySet
 from scim import filters, patch, query, transactions, users
 from scim.api import ScimView, by_public_id
 from scim.errors import not_found, uniqueness
@@ -47,6 +47,7 @@ class UserResourceView(ScimView):
             to_filter=lambda text: filters.user_filter(text, self.user_type),
             ordering=lambda by, order: filters.user_ordering(by, order, self.user_type),
             load=lambda people, _: users.for_rendering(people),
+            count_all=lambda: PeopleCount.of(self.organisation.pk),
         )
         users.attach_teams(found.rows, found.projection)
         resources = [self.render(user, found.projection) for user in found.rows]
