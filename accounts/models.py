@@ -533,7 +533,7 @@ PEOPLE_COUNT_SLOTS = 16
 
 class PeopleCount(models.Model):
     """How many people an organisation has (support staff and deleted people not counted), as
-    the sum of its rows. Kept by database triggers on the person table (migration 0007), inside
+    the sum of its rows. Kept by database triggers on the person table (migration 0008), inside
     the transaction of every insert, delete or change of ``deleted_at`` or ``organisation``,
     whatever makes it (services, bulk loads, the admin, raw SQL): it cannot drift, and keeping it
     sends no statement of its own. An unfiltered SCIM list answers its exact totalResults from it

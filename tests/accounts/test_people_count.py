@@ -181,5 +181,5 @@ def test_a_page_past_the_end_reads_no_people(org):
 def test_people_count_slots_is_what_the_migration_uses() -> None:
     from importlib import import_module
 
-    migration = import_module("accounts.migrations.0007_people_count")
+    migration = import_module("accounts.migrations.0008_people_count")
     assert migration.SLOTS == PEOPLE_COUNT_SLOTS

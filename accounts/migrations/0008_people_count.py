@@ -121,7 +121,7 @@ def drop_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0006_remove_user_phone_number'),
+        ('accounts', '0007_verbose_names'),
     ]
 
     operations = [
