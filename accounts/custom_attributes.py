@@ -89,13 +89,13 @@ def _integer(value: object) -> int:
 
 def _decimal(value: object) -> float:
     number: float | None = None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value)
+        elif isinstance(value, str):
             number = float(Decimal(value.strip()))
-        except InvalidOperation:
-            number = None
+    except (InvalidOperation, OverflowError):  # not a number; a whole number past 1.8e308
+        number = None
     if number is None or not math.isfinite(number):
         raise ValueRefused(f"{_shown(value)} is not a number.")
     return number

@@ -259,6 +259,9 @@ def test_replace_clears_every_attribute_not_given(org, learner):
         ("integer", "7.5", "'7.5' is not a whole number."),
         ("integer", True, "True is not a whole number."),
         ("decimal", "NaN", "'NaN' is not a number."),
+        ("decimal", "1e400", "'1e400' is not a number."),
+        # Beyond any float: found by the fuzz test (make fuzz), a 500 before.
+        ("decimal", 10**400, "1" + "0" * 56 + "… is not a number."),
         ("dateTime", "31/01/2026", "'31/01/2026' is not a date and time"),
     ],
 )
