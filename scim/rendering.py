@@ -143,7 +143,25 @@ class ScimJSONRenderer(JSONRenderer):
             # Text that UTF-8 cannot encode (a lone surrogate echoed from a client in an error
             # detail) can still be written as JSON escapes: the answer must go out, whatever
             # it says.
-            return json.dumps(
+            rendered = json.dumps(
                 data, cls=self.encoder_class, ensure_ascii=True, separators=(",", ":")
             ).encode("ascii")
+        finally:
+            _let_go_of_the_response(renderer_context)
         return rendered
+
+
+def _let_go_of_the_response(renderer_context: Mapping[str, Any] | None) -> None:
+    """Free a response by reference counting once it is sent, not at the next full garbage
+    collection. DRF links it into reference cycles: the renderer context names the response
+    (which holds the context) and the view (which keeps ``view.response`` and is itself in a
+    cycle with its request). Python frees such cycles only when its oldest generation is
+    collected, which can be many requests later: a worker serving a 10,000-member team (4 MB of
+    document and body each time) grew by 114 MB in the bench. Rendering is the last use of both
+    links, so they are cut here, for every SCIM answer."""
+    if not isinstance(renderer_context, dict):
+        return
+    view = renderer_context.get("view")
+    if view is not None:
+        view.__dict__.pop("response", None)
+    renderer_context.clear()
