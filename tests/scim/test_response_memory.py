@@ -10,9 +10,11 @@ import gc
 import io
 import weakref
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.http.response import HttpResponseBase
 
 from tests import factories
 from tests.scim.conftest import ScimClient, scim_client_for
@@ -34,7 +36,9 @@ def no_garbage_collector() -> Iterator[None]:
         gc.enable()
 
 
-def _sent(okta: ScimClient, method: str, path: str, body: bytes = b"") -> weakref.ref:
+def _sent(
+    okta: ScimClient, method: str, path: str, body: bytes = b""
+) -> weakref.ref[HttpResponseBase]:
     """Send one request through the WSGI handler, read and close its answer as gunicorn does,
     and return a weak reference to the response object."""
     path, _, query = path.partition("?")
@@ -52,7 +56,11 @@ def _sent(okta: ScimClient, method: str, path: str, body: bytes = b"") -> weakre
         "HTTP_AUTHORIZATION": f"Bearer {okta.key}",
     }
     statuses: list[str] = []
-    response = WSGIHandler()(environ, lambda status, headers: statuses.append(status))
+
+    def start_response(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+        statuses.append(status)
+
+    response = WSGIHandler()(environ, start_response)
     assert b"".join(response)
     response.close()
     assert statuses, "no status was sent"
