@@ -14,7 +14,16 @@ from typing import Any, TypedDict, Unpack
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, NotSupportedError, connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F, Func, JSONField, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    Func,
+    JSONField,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Lower
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
@@ -753,14 +762,28 @@ def _validate(instance: User | Team) -> None:
 
 
 def _refuse_conflicts(user: User) -> None:
-    people = User.objects.get_queryset().filter(organisation=user.organisation).exclude(pk=user.pk)
-    existing = people.with_username(user.username).first()
-    if existing is not None:
+    """One query for both unique identifiers (one round trip fewer per create): the rows with
+    the userName or the externalId, the userName's first, since that is the conflict reported
+    when both are taken, by different people."""
+    people = (
+        User.objects.get_queryset()
+        .filter(organisation=user.organisation)
+        .exclude(pk=user.pk)
+        .alias(username_lower=Lower("username"))
+    )
+    same_name = Q(username_lower=Lower(Value(user.username)))
+    wanted = same_name | Q(external_id=user.external_id) if user.external_id else same_name
+    existing = (
+        people.filter(wanted)
+        .annotate(has_the_username=ExpressionWrapper(same_name, output_field=BooleanField()))
+        .order_by("-has_the_username")
+        .first()
+    )
+    if existing is None:
+        return
+    if existing.has_the_username:  # type: ignore[attr-defined]  # the annotation above
         raise UserConflict(field="userName", value=user.username, existing=existing)
-    if user.external_id:
-        existing = people.filter(external_id=user.external_id).first()
-        if existing is not None:
-            raise UserConflict(field="externalId", value=user.external_id, existing=existing)
+    raise UserConflict(field="externalId", value=user.external_id or "", existing=existing)
 
 
 def _with_sign_in_email(user: User, changes: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -97,15 +96,17 @@ class UsersView(UserResourceView):
         history; only an active match is a conflict (DESIGN §4)."""
         active = True if user_input.active is None else user_input.active
         try:
-            with transaction.atomic():
-                return services.user_create(
-                    organisation=self.organisation,
-                    actor=self.actor,
-                    username=user_input.username,
-                    active=active,
-                    manager=user_input.manager,
-                    **user_input.fields,
-                )
+            # user_create is atomic: a conflict rolls back its savepoint and nothing more, so
+            # the revival below goes on in this request's transaction without a savepoint of
+            # its own here (one SAVEPOINT and RELEASE fewer per POST).
+            return services.user_create(
+                organisation=self.organisation,
+                actor=self.actor,
+                username=user_input.username,
+                active=active,
+                manager=user_input.manager,
+                **user_input.fields,
+            )
         except UserConflict as conflict:
             existing = conflict.existing
             if existing is not None:
@@ -169,8 +170,11 @@ class UserView(UserResourceView):
         operations = patch.parse_patch(self.body(request))
 
         def update() -> User:
-            user = self._for_update(request, resource_id)
-            before = self.render(self.fresh(user.pk), FULL)
+            # Read once, locked, with what rendering needs: the before-image the patch applies
+            # to is rendered from this very row, not from a second read of it.
+            user = self._for_update(request, resource_id, rendered=True)
+            users.attach_teams([user], FULL)
+            before = self.render(user, FULL)
             result = patch.apply_user_patch(before, operations, self.user_type)
             self.target.ignored = result.ignored
             # The enterprise extension is always part of a patched user, even when the patch
@@ -214,12 +218,15 @@ class UserView(UserResourceView):
         self.target.resource_id, self.target.label = str(user.public_id), user.username
         return user
 
-    def _for_update(self, request: Request, resource_id: str) -> User:
-        """The person, locked for this request's transaction. FOR NO KEY UPDATE: a concurrent
-        change that names them as a manager only needs the foreign-key check's KEY SHARE lock,
-        which this does not block (two people made each other's manager at the same moment
-        deadlocked under FOR UPDATE; accounts.services has the rest of that story)."""
-        people = users.with_last_modified(self._people()).select_for_update(no_key=True)
+    def _for_update(self, request: Request, resource_id: str, *, rendered: bool = False) -> User:
+        """The person, locked for this request's transaction (``rendered``: with what render()
+        needs, their manager's columns by a join that is not locked). FOR NO KEY UPDATE: a
+        concurrent change that names them as a manager only needs the foreign-key check's KEY
+        SHARE lock, which this does not block (two people made each other's manager at the
+        same moment deadlocked under FOR UPDATE; accounts.services has the rest of that
+        story)."""
+        read = users.for_rendering if rendered else users.with_last_modified
+        people = read(self._people()).select_for_update(no_key=True, of=("self",))
         user = self._find(resource_id, people)
         self.check_if_match(request, users.version(user))
         return user
