@@ -69,6 +69,7 @@ C1, C2 = 1, 2  # clients: one at a time, and one per gunicorn worker
 PHASES: list[Phase] = [
     Phase(scenarios.floor, C2, 2_000, "", warm_up=100),
     Phase(scenarios.filter_by_username, C2, 2_000, "floor_c2", warm_up=100),
+    Phase(scenarios.get_user, C2, 2_000, "floor_c2", warm_up=100),
     Phase(scenarios.first_page, C2, 400, "floor_c2"),
     Phase(scenarios.last_page, C2, 400, "floor_c2"),
     Phase(scenarios.big_team_without_members, C2, 1_000, "floor_c2"),

@@ -25,6 +25,7 @@ def titles(people: int) -> dict[str, str]:
     return {
         "floor_c2": "floor: one indexed userName lookup, tiny JSON",
         "users_filter": 'GET /Users?filter=userName eq "…" (hit/miss, mixed case)',
+        "users_get": "GET /Users/{id} (anyone)",
         "users_first_page": "GET /Users?startIndex=1&count=100",
         "users_last_page": f"GET /Users?startIndex={people - 99:,}&count=100 (last page)",
         "group_get_excluded": f"GET /Groups/{{id}}?excludedAttributes=members ({big} members)",
@@ -172,23 +173,29 @@ def _counts(queries: dict[str, int] | None) -> str:
 
 
 def plot(info: RunInfo, results: Results, path: Path) -> None:
-    """p50 bars with p95 whiskers, floors in grey, on a log scale: every endpoint against the
-    floor it is compared with."""
+    """Each endpoint's latency distribution beside the floor it is compared with, on a log
+    scale: the box spans p25 to p75 with the median marked, the whiskers p5 and p95; floors in
+    grey."""
     rows = [
         (title, results.measurements[key])
         for key, title in titles(info.people).items()
-        if key in results.measurements
+        if key in results.measurements and results.measurements[key].samples
     ]
     figure, axes = plt.subplots(figsize=(11, 0.45 * len(rows) + 1.8))
     positions = list(range(len(rows)))[::-1]
-    p50 = [row.p50 * 1000 for _, row in rows]
-    p95 = [row.p95 * 1000 for _, row in rows]
     floors = {"floor_c1", "floor_c2", "saml_bare"}
-    colours = ["#9e9e9e" if row.key in floors else "#3b6ea8" for _, row in rows]
-    axes.barh(positions, p50, color=colours, height=0.6, label="p50")
-    axes.errorbar(
-        p95, positions, fmt="|", color="#c0392b", markersize=12, linestyle="none", label="p95"
+    boxes = axes.boxplot(
+        [[sample.seconds * 1000 for sample in row.samples] for _, row in rows],
+        positions=positions,
+        vert=False,
+        whis=(5, 95),
+        showfliers=False,
+        patch_artist=True,
+        widths=0.6,
+        medianprops={"color": "black"},
     )
+    for box, (_, row) in zip(boxes["boxes"], rows, strict=True):
+        box.set_facecolor("#9e9e9e" if row.key in floors else "#3b6ea8")
     for position, (_, row) in zip(positions, rows, strict=True):
         if row.floor in results.measurements:
             axes.annotate(
@@ -200,10 +207,12 @@ def plot(info: RunInfo, results: Results, path: Path) -> None:
             )
     axes.set_yticks(positions, [f"{title} [x{row.concurrency}]" for title, row in rows], fontsize=8)
     axes.set_xscale("log")
-    axes.set_xlim(right=max(p95) * 3)  # room for the labels
-    axes.set_xlabel("latency, ms (log scale); grey: floors; [xn]: concurrent clients")
+    axes.set_xlim(right=max(row.p95 for _, row in rows) * 1000 * 3)  # room for the labels
+    axes.set_xlabel(
+        "latency, ms (log scale): box p25-p75 and median, whiskers p5-p95;"
+        " grey: floors; [xn]: concurrent clients"
+    )
     axes.set_title(f"auzlearn at {info.people:,} people per organisation ({info.started})")
-    axes.legend(loc="lower right")
     axes.grid(axis="x", which="both", alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
