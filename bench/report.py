@@ -209,8 +209,8 @@ def plot(info: RunInfo, results: Results, path: Path) -> None:
     axes.set_xscale("log")
     axes.set_xlim(right=max(row.p95 for _, row in rows) * 1000 * 3)  # room for the labels
     axes.set_xlabel(
-        "latency, ms (log scale): box p25-p75 and median, whiskers p5-p95;"
-        " grey: floors; [xn]: concurrent clients"
+        "latency, ms (log scale): box p25-p75 and median, whiskers p5-p95\n"
+        "grey: floors; [xn]: concurrent clients"
     )
     axes.set_title(f"auzlearn at {info.people:,} people per organisation ({info.started})")
     axes.grid(axis="x", which="both", alpha=0.3)

@@ -45,7 +45,7 @@ class UserResourceView(ScimView):
             organisation_id=self.organisation.pk,
             to_filter=lambda text: filters.user_filter(text, self.user_type),
             ordering=lambda by, order: filters.user_ordering(by, order, self.user_type),
-            load=lambda people, _: users.for_rendering(people),
+            load=users.for_rendering,
             count_all=lambda: PeopleCount.of(self.organisation.pk),
         )
         users.attach_teams(found.rows, found.projection)
@@ -58,7 +58,7 @@ class UserResourceView(ScimView):
     @staticmethod
     def fresh(pk: int) -> User:
         """The person as the database now holds them, with what rendering needs."""
-        user = users.for_rendering(User.objects.filter(pk=pk)).get()
+        user = users.for_rendering(User.objects.filter(pk=pk), FULL).get()
         users.attach_teams([user], FULL)
         return user
 
@@ -145,11 +145,11 @@ class UserView(UserResourceView):
 
     def get(self, request: Request, organisation_id: str, resource_id: str) -> Response:
         projection = projection_of(request.query_params, self.user_type)
-        user = self._find(resource_id, users.for_rendering(self._people()))
+        user = self._find(resource_id, users.for_rendering(self._people(), projection))
+        users.attach_teams([user], projection)
         version = users.version(user)
         if self.not_modified(request, version):
             return Response(status=304, headers={"ETag": version})
-        users.attach_teams([user], projection)
         return Response(self.render(user, projection), headers={"ETag": version})
 
     def put(self, request: Request, organisation_id: str, resource_id: str) -> Response:
@@ -225,8 +225,10 @@ class UserView(UserResourceView):
         SHARE lock, which this does not block (two people made each other's manager at the
         same moment deadlocked under FOR UPDATE; accounts.services has the rest of that
         story)."""
-        read = users.for_rendering if rendered else users.with_last_modified
-        people = read(self._people()).select_for_update(no_key=True, of=("self",))
+        people = users.with_last_modified(self._people())
+        if rendered:
+            people = users.for_rendering(people, FULL)
+        people = people.select_for_update(no_key=True, of=("self",))
         user = self._find(resource_id, people)
         self.check_if_match(request, users.version(user))
         return user

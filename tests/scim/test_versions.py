@@ -184,3 +184,32 @@ def test_renaming_or_filling_a_team_costs_the_same_statements_at_any_size(scim, 
     # and the people's updated_at, the audit row, and the log entry (with SET LOCAL), plus the
     # test transaction's savepoints around the request's and the log's.
     assert counts[1][0] <= 14
+
+
+def test_every_read_of_a_person_shows_the_same_version_with_or_without_their_teams(
+    scim, org, learner, sales
+):
+    """lastModified comes from the teams read for the answer (scim.users.attach_teams), or from
+    the person's query when the answer has no teams: both must agree, before and after a
+    rename of one of their teams."""
+    services.team_add_members(team=sales, actor=factories.SYSTEM, users=[learner])
+    factories.user(org, "other@acme.test")  # on the same page, in no team
+
+    def versions() -> set[str]:
+        one = f"Users/{learner.public_id}"
+        seen = {
+            meta(scim, one)["version"],
+            meta(scim, f"{one}?excludedAttributes=groups")["version"],
+        }
+        found = f'Users?filter=userName eq "{learner.username}"'
+        for listing in (found, f"{found}&excludedAttributes=groups", "Users?count=10"):
+            people = scim.get(listing).json()["Resources"]
+            seen |= {p["meta"]["version"] for p in people if p["id"] == str(learner.public_id)}
+        return seen
+
+    before = versions()
+    assert len(before) == 1
+    rename = patch({"op": "replace", "value": {"id": str(sales.public_id), "displayName": "Won"}})
+    assert scim.patch(f"Groups/{sales.public_id}", rename).status_code == 204
+    after = versions()
+    assert len(after) == 1 and after != before
