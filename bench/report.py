@@ -73,7 +73,9 @@ def markdown(info: RunInfo, results: Results, verdicts: list[Verdict]) -> str:
         f"- {info.cpu}",
         f"- CONN_MAX_AGE {info.conn_max_age}: {_connections(info)}",
         "- latencies in ms as the client saw them over loopback (in worker: inside Django, from"
-        " bench.middleware); x floor = p50 ÷ the floor's p50 at the same concurrency; req/s ="
+        " bench.middleware); x floor = p50 ÷ the p50 of the floor measured alongside it (each"
+        " client sends a floor request before each of the endpoint's; that floor's p50 follows"
+        ' "of"); req/s ='
         " clients ÷ mean latency (the ACS is compared with its in-process floor by its time in the"
         " worker); queries/request: the usual count (mode), and the same request"
         " against the organisation of 1,000 people",
@@ -87,7 +89,11 @@ def markdown(info: RunInfo, results: Results, verdicts: list[Verdict]) -> str:
             continue
         row = m[key]
         small = results.small_queries.get(key)
-        ratio = f"{_ratio(results, row):.2f}x" if row.floor in m else "-"
+        ratio = "-"
+        if row.floor in m:
+            ratio = f"{_ratio(results, row):.2f}x"
+            if row.floor.startswith("floor@"):
+                ratio += f" of {_ms(m[row.floor].p50)}"
         lines.append(
             f"| {title} | {row.concurrency} | {len(row.samples)} | {row.requests_per_second:.0f}"
             f" | {_ms(row.p50)} | {_ms(row.p95)} | {_ms(row.server_p50)} | {row.queries_text()}"
