@@ -210,26 +210,28 @@ def user_create(
     return user
 
 
-@transaction.atomic
 def user_update(*, user: User, actor: Actor, **changes: Unpack[UserChanges]) -> User:
-    """Change profile fields; only the fields that really change are saved and audited."""
+    """Change profile fields; only the fields that really change are saved and audited. The
+    transaction starts once there is a change: a PATCH of ``active`` alone, say, calls this
+    with nothing new and costs no SAVEPOINT and RELEASE."""
     if user.is_deleted:
         raise UserDeleted(user)
     diff = _apply(user, _with_sign_in_email(user, dict(changes)))
     if not diff:
         return user
-    _validate(user)
-    if {"username", "external_id"} & diff.keys():
-        _refuse_conflicts(user)
-    user.updated_at = timezone.now()
-    _save_existing_user(user, [*diff, "updated_at"])
-    profile_values.store(user, diff)
-    audit.record(actor=actor, action="user.update", target=user, changes=diff)
-    if {"username", "email"} & diff.keys():
-        _touch_reports_of(user, user.updated_at)  # they show this email as their manager's
-    # A new userName, email or externalId may be what a waiting report named as manager.
-    if {"username", "email", "external_id"} & diff.keys():
-        _link_waiting_reports(manager=user, actor=actor)
+    with transaction.atomic():
+        _validate(user)
+        if {"username", "external_id"} & diff.keys():
+            _refuse_conflicts(user)
+        user.updated_at = timezone.now()
+        _save_existing_user(user, [*diff, "updated_at"])
+        profile_values.store(user, diff)
+        audit.record(actor=actor, action="user.update", target=user, changes=diff)
+        if {"username", "email"} & diff.keys():
+            _touch_reports_of(user, user.updated_at)  # they show this email as their manager's
+        # A new userName, email or externalId may be what a waiting report named as manager.
+        if {"username", "email", "external_id"} & diff.keys():
+            _link_waiting_reports(manager=user, actor=actor)
     return user
 
 

@@ -79,6 +79,17 @@ def version(user: User) -> str:
     return version_of(user.pk, last_modified(user))
 
 
+def note_change(user: User) -> None:
+    """A person's last change once this request changed their row (``updated_at``) after
+    reading it with their teams."""
+    setattr(user, LAST_MODIFIED, max(last_modified(user), user.updated_at))
+
+
+def manager_link(user: User) -> tuple[int | None, str, str]:
+    """Whom the person's manager is, or the reference waiting for them, as their row says."""
+    return user.manager_id, user.pending_manager_value, user.pending_manager_display
+
+
 def attach_teams(people: Sequence[User], projection: Projection) -> None:
     """The teams of the people read, for render, and with them each person's last change (the
     latest of their own and their teams' renaming, as accounts.versions has it): one query for

@@ -1,6 +1,7 @@
 """/Users: Okta's and Entra's view of the organisation's people (RFC 7644 §3; DESIGN §4 and §5)."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -140,6 +141,14 @@ class UsersSearchView(UserResourceView):
         return self.listing(search_parameters(self.body(request)))
 
 
+@dataclass(frozen=True)
+class Changed:
+    """A person a PUT or PATCH changed, and whether the answer must read them again."""
+
+    user: User
+    read_again: bool
+
+
 class UserView(UserResourceView):
     """GET, PUT, PATCH and DELETE of one person."""
 
@@ -156,24 +165,26 @@ class UserView(UserResourceView):
         user_input = users.parse(self.body(request), self.user_type)
         self.target.ignored = user_input.ignored
 
-        def replace() -> User:
-            user = self._for_update(request, resource_id)
+        def replace() -> Changed:
+            user = self._for_update(request, resource_id, rendered=True)
             # PUT replaces the profile; each extension (the enterprise one: its attributes and
             # the manager; the organisation's own) only when the body carries it, so a PUT from
             # an app that does not map it does not wipe a manager linked earlier.
             touch_manager = user_input.manager is not None
-            return users.apply(user, user_input, actor=self.actor, touch_manager=touch_manager)
+            manager_before = users.manager_link(user)
+            users.apply(user, user_input, actor=self.actor, touch_manager=touch_manager)
+            read_again = users.manager_link(user) != manager_before or bool(user_input.custom)
+            return Changed(user, read_again)
 
-        return self._answer(transactions.write(replace).pk)
+        return self._answer(transactions.write(replace))
 
     def patch(self, request: Request, organisation_id: str, resource_id: str) -> Response:
         operations = patch.parse_patch(self.body(request))
 
-        def update() -> User:
+        def update() -> Changed:
             # Read once, locked, with what rendering needs: the before-image the patch applies
             # to is rendered from this very row, not from a second read of it.
             user = self._for_update(request, resource_id, rendered=True)
-            users.attach_teams([user], FULL)
             before = self.render(user, FULL)
             result = patch.apply_user_patch(before, operations, self.user_type)
             self.target.ignored = result.ignored
@@ -188,15 +199,17 @@ class UserView(UserResourceView):
             touch_manager = "manager" in result.cleared or (
                 users.manager_part(before) != users.manager_part(result.resource)
             )
-            return users.apply(
+            manager_before = users.manager_link(user)
+            users.apply(
                 user,
                 user_input,
                 actor=self.actor,
                 touch_manager=touch_manager,
                 replace_custom=False,
             )
+            return Changed(user, users.manager_link(user) != manager_before or bool(custom))
 
-        return self._answer(transactions.write(update).pk)
+        return self._answer(transactions.write(update))
 
     def delete(self, request: Request, organisation_id: str, resource_id: str) -> Response:
         def delete() -> User:
@@ -219,21 +232,33 @@ class UserView(UserResourceView):
         return user
 
     def _for_update(self, request: Request, resource_id: str, *, rendered: bool = False) -> User:
-        """The person, locked for this request's transaction (``rendered``: with what render()
-        needs, their manager's columns by a join that is not locked). FOR NO KEY UPDATE: a
-        concurrent change that names them as a manager only needs the foreign-key check's KEY
-        SHARE lock, which this does not block (two people made each other's manager at the
-        same moment deadlocked under FOR UPDATE; accounts.services has the rest of that
-        story)."""
+        """The person, locked for this request's transaction; ``rendered``: with what render()
+        needs, their manager's columns by a join that is not locked and their teams. FOR NO
+        KEY UPDATE: a concurrent change that names them as a manager only needs the
+        foreign-key check's KEY SHARE lock, which this does not block (two people made each
+        other's manager at the same moment deadlocked under FOR UPDATE; accounts.services has
+        the rest of that story)."""
         people = users.with_last_modified(self._people())
         if rendered:
             people = users.for_rendering(people, FULL)
         people = people.select_for_update(no_key=True, of=("self",))
         user = self._find(resource_id, people)
         self.check_if_match(request, users.version(user))
+        if rendered:
+            users.attach_teams([user], FULL)
         return user
 
-    def _answer(self, pk: int) -> Response:
-        user = self.fresh(pk)
+    def _answer(self, changed: Changed) -> Response:
+        """The person as this request left them. Rendered from the row it locked, read with
+        what rendering needs (``_for_update``) and changed through the services, which set on
+        it exactly what they write: one SELECT of the person and one of their teams fewer per
+        PUT or PATCH. Read again when their manager or the organisation's own attributes
+        changed: the manager's columns come from a join, and those values are answered as they
+        are stored."""
+        if changed.read_again:
+            user = self.fresh(changed.user.pk)
+        else:
+            user = changed.user
+            users.note_change(user)
         version = users.version(user)
         return Response(self.render(user, FULL), headers={"ETag": version})
