@@ -128,8 +128,13 @@ def resolve(
             f"this one names {how_many}."
         )
     parsed = {text: _uuid(text) for text in [*joining, *leaving]}
-    named = User.objects.for_organisation(organisation).filter(
-        public_id__in={u for u in parsed.values() if u is not None}
+    # Only what a membership change reads of each person (accounts.services: the id, the
+    # organisation, the userName for an error, the SCIM id for the audit), not 45 columns
+    # each of up to 10,000 people.
+    named = (
+        User.objects.for_organisation(organisation)
+        .filter(public_id__in={u for u in parsed.values() if u is not None})
+        .only("pk", "public_id", "organisation_id", "username", "deleted_at")
     )
     if leaving:
         named = named.order_by("pk").select_for_update(no_key=True)
