@@ -238,14 +238,14 @@ class UserView(UserResourceView):
         foreign-key check's KEY SHARE lock, which this does not block (two people made each
         other's manager at the same moment deadlocked under FOR UPDATE; accounts.services has
         the rest of that story)."""
-        people = users.with_last_modified(self._people())
-        if rendered:
-            people = users.for_rendering(people, FULL)
-        people = people.select_for_update(no_key=True, of=("self",))
-        user = self._find(resource_id, people)
-        self.check_if_match(request, users.version(user))
+        if rendered:  # attach_teams then works out the last change, for the version
+            people = users.for_rendering(self._people(), FULL)
+        else:
+            people = users.with_last_modified(self._people())
+        user = self._find(resource_id, people.select_for_update(no_key=True, of=("self",)))
         if rendered:
             users.attach_teams([user], FULL)
+        self.check_if_match(request, users.version(user))
         return user
 
     def _answer(self, changed: Changed) -> Response:
