@@ -264,6 +264,16 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=Q(deleted_at__isnull=True),
                 name="user_live_by_organisation_idx",
             ),
+            # A team's members as SCIM shows them (scim.groups.members_of): each live member's
+            # SCIM id from this index alone, one probe per member, however many people the
+            # directory holds. Without it PostgreSQL scanned every person to list a team of
+            # 10,000 (70 ms at 200,000 people, issue 19; 17 ms with it).
+            models.Index(
+                fields=["id"],
+                include=["public_id"],
+                condition=Q(deleted_at__isnull=True),
+                name="user_live_public_id_idx",
+            ),
             models.Index(Lower("email"), "organisation", name="user_email_ci_idx"),
             models.Index(
                 fields=["organisation", "pending_manager_value"],
