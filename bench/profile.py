@@ -30,11 +30,11 @@ from bench import database, scale
 from bench.__main__ import DEFAULT_POSTGRES
 from bench.server import free_port
 
-# Where a sample is attributed: the first of these (outermost frame first) that names a frame of
-# its stack, by the frame's file. Ordered from the most specific wait to the broadest layer, so
-# that a sample waiting for PostgreSQL inside DRF counts as the database's.
+# Where a sample is attributed (layer_of), by the files of its stack's frames: to the first
+# layer, the database driver, when any frame is the driver's (a wait for PostgreSQL inside DRF is
+# the database's); else to the layer of the innermost frame that belongs to one of the others.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("PostgreSQL: waiting for an answer or a connection", ("(psycopg/", "(psycopg_c/")),
+    ("psycopg: waiting for PostgreSQL, reading its rows", ("(psycopg/", "(psycopg_c/")),
     ("Django ORM: building SQL, making objects", ("(django/db/",)),
     ("JSON and rendering", ("json/encoder", "json/decoder", "orjson", "(scim/rendering.py")),
     ("auzlearn: scim/, accounts/, sso/", ("(scim/", "(accounts/", "(sso/", "(auzlearn/")),

@@ -12,7 +12,7 @@ def test_a_database_wait_anywhere_in_the_stack_is_the_databases():
     frames = (
         f"{VIEW};execute (django/db/models/sql/compiler.py:1574);wait (psycopg/connection.py:495)"
     )
-    assert layer_of(frames.split(";")).startswith("PostgreSQL")
+    assert layer_of(frames.split(";")).startswith("psycopg")
 
 
 def test_otherwise_the_innermost_named_layer_takes_the_sample():
@@ -35,7 +35,7 @@ def test_summary_shares_add_up_and_name_the_hottest_function():
         }
     )
     text = summary("users_filter", stacks, jobs=10)
-    assert "| PostgreSQL: waiting for an answer or a connection | 75.0% |" in text
+    assert "| psycopg: waiting for PostgreSQL, reading its rows | 75.0% |" in text
     assert "| auzlearn: scim/, accounts/, sso/ | 25.0% |" in text
     assert "| `wait (psycopg/connection.py:495)` | 75.0% |" in text
 
