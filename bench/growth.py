@@ -73,6 +73,8 @@ def evaluate(runs: Mapping[int, Results], many: Many | None, *, smoke: bool) -> 
         verdicts.append(
             _information(_growth(runs, key, f"{what}: growth from {span}", math.inf, smoke))
         )
+    for key, what, _ in GROWTH_BUDGETS:
+        verdicts.append(_information(_growth_over_floor(runs, key, what, span)))
     verdicts.append(_information(_mixed_p95(runs)))
     verdicts.append(_mixed_errors(runs))
     if many is not None:
@@ -90,6 +92,26 @@ def _growth(
     ratio, low, high = found
     measured = f"{ratio:.2f}x ({_ms(low)} at {min(runs):,}, {_ms(high)} at {max(runs):,})"
     return Verdict(budget, measured, None if smoke else ratio <= limit)
+
+
+def _growth_over_floor(runs: Mapping[int, Results], key: str, what: str, span: str) -> Verdict:
+    """How the request's ratio to the floor measured alongside it (bench.measure) grew: the
+    growth that is the request's own, once the machine's (the floor's: a bigger database in the
+    same memory, a busier CPU) is taken out."""
+    budget = f"{what}, over the floor paired with it: growth from {span}"
+    smallest, largest = runs[min(runs)].measurements, runs[max(runs)].measurements
+    if key not in smallest or key not in largest:
+        return Verdict(budget, "not measured", None)
+    floors = smallest[key].floor, largest[key].floor
+    if floors[0] not in smallest or floors[1] not in largest:
+        return Verdict(budget, "no paired floor", None)
+    low = smallest[key].p50 / smallest[floors[0]].p50
+    high = largest[key].p50 / largest[floors[1]].p50
+    return Verdict(
+        budget,
+        f"{high / low:.2f}x ({low:.2f}x the floor at {min(runs):,}, {high:.2f}x at {max(runs):,})",
+        None,
+    )
 
 
 def _last_page(results: Results, people: int, smoke: bool) -> Verdict:

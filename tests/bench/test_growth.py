@@ -149,3 +149,20 @@ def test_many_organisations_with_more_statements_fails():
     verdicts = growth.evaluate(runs, many, smoke=True)
     found = next(v for v in verdicts if "queries per request the same beside" in v.budget)
     assert found.passed is False
+
+
+def test_growth_over_the_paired_floor_takes_the_machines_growth_out():
+    def sized(request_ms: float, floor_ms: float) -> Results:
+        found = results({"users_filter": request_ms, "floor@filter_by_username": floor_ms})
+        found.measurements["users_filter"].floor = "floor@filter_by_username"
+        return found
+
+    # The request grew 1.5x, but so did the floor beside it: none of it is the request's own.
+    verdicts = growth.evaluate({100_000: sized(8, 4), 1_000_000: sized(12, 6)}, None, smoke=False)
+    line = by_budget(verdicts)['filter userName eq "…", over the floor paired with it']
+    assert line.status == "INFO"
+    assert line.measured.startswith("1.00x (2.00x the floor at 100,000, 2.00x at 1,000,000)")
+    grown = growth.evaluate({100_000: sized(8, 4), 1_000_000: sized(16, 4)}, None, smoke=False)
+    assert by_budget(grown)[
+        'filter userName eq "…", over the floor paired with it'
+    ].measured.startswith("2.00x")
