@@ -24,6 +24,7 @@ from accounts import audit
 from accounts.audit import Actor
 from accounts.models import Organisation, User
 from auzlearn import db_faults
+from auzlearn.kept_connections import first_read
 from scim.models import KEY_PREFIX_LENGTH, ScimKey
 
 # last_used_at is informational; writing it on every request would turn each read into a write.
@@ -146,8 +147,11 @@ def verify(secret: str) -> ScimKey | None:
         return None
     try:
         # get(), not first(): the prefix is unique, and first() would sort the one row.
-        key = ScimKey.objects.select_related("organisation").get(
-            prefix=secret[:KEY_PREFIX_LENGTH], revoked_at__isnull=True
+        # The request's first query: it also stands in for the connection's health check.
+        key = first_read(
+            lambda: ScimKey.objects.select_related("organisation").get(
+                prefix=secret[:KEY_PREFIX_LENGTH], revoked_at__isnull=True
+            )
         )
     except ScimKey.DoesNotExist:
         return None
