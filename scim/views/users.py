@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -39,14 +39,22 @@ class UserResourceView(ScimView):
         return users.user_type_of(self.organisation)
 
     def listing(self, params: Mapping[str, str]) -> Response:
+        lookup = False  # a userName or id lookup: the person's teams come with them
+
+        def to_filter(text: str) -> Q:
+            nonlocal lookup
+            condition = filters.user_filter(text, self.user_type)
+            lookup = filters.names_at_most_one_user(condition)
+            return condition
+
         found = query.listing(
             params,
             User.objects.for_organisation(self.organisation).not_deleted(),
             resource=self.user_type,
             organisation_id=self.organisation.pk,
-            to_filter=lambda text: filters.user_filter(text, self.user_type),
+            to_filter=to_filter,
             ordering=lambda by, order: filters.user_ordering(by, order, self.user_type),
-            load=users.for_rendering,
+            load=lambda rows, projection: users.for_rendering(rows, projection, one=lookup),
             count_all=lambda: PeopleCount.of(self.organisation.pk),
         )
         users.attach_teams(found.rows, found.projection)
@@ -59,7 +67,7 @@ class UserResourceView(ScimView):
     @staticmethod
     def fresh(pk: int) -> User:
         """The person as the database now holds them, with what rendering needs."""
-        user = users.for_rendering(User.objects.filter(pk=pk), FULL).get()
+        user = users.for_rendering(User.objects.filter(pk=pk), FULL, one=True).get()
         users.attach_teams([user], FULL)
         return user
 
@@ -154,7 +162,8 @@ class UserView(UserResourceView):
 
     def get(self, request: Request, organisation_id: str, resource_id: str) -> Response:
         projection = projection_of(request.query_params, self.user_type)
-        user = self._find(resource_id, users.for_rendering(self._people(), projection))
+        people = users.for_rendering(self._people(), projection, one=True)
+        user = self._find(resource_id, people)
         users.attach_teams([user], projection)
         version = users.version(user)
         if self.not_modified(request, version):
@@ -238,8 +247,8 @@ class UserView(UserResourceView):
         foreign-key check's KEY SHARE lock, which this does not block (two people made each
         other's manager at the same moment deadlocked under FOR UPDATE; accounts.services has
         the rest of that story)."""
-        if rendered:  # attach_teams then works out the last change, for the version
-            people = users.for_rendering(self._people(), FULL)
+        if rendered:  # with their teams and last change (the version), in the same statement
+            people = users.for_rendering(self._people(), FULL, one=True)
         else:
             people = users.with_last_modified(self._people())
         user = self._find(resource_id, people.select_for_update(no_key=True, of=("self",)))

@@ -490,6 +490,14 @@ def test_patch_to_a_taken_username_is_409_and_changes_nothing(scim, org, learner
 # --- queries -------------------------------------------------------------------------------
 
 
+# One statement for a person and their teams on PostgreSQL (scim.users.with_teams), two on SQLite.
+PERSON_AND_TEAMS = (
+    ["accounts_user"]
+    if connection.vendor == "postgresql"
+    else ["accounts_user", "accounts_teammembership"]
+)
+
+
 def _first_request(scim):
     """What only a first request does: note the key's use (once a minute)."""
     assert scim.get("Users?count=0").status_code == 200
@@ -533,7 +541,7 @@ def test_listing_costs_the_same_queries_at_any_page_size(
     assert all(len(person["groups"]) == 1 for person in response.json()["Resources"][1:])
 
 
-def test_a_username_lookup_reads_the_person_then_their_teams(
+def test_a_username_lookup_reads_the_person_with_their_teams(
     scim, org, learner, django_assert_max_num_queries
 ):
     boss = factories.user(org, "boss@acme.test")
@@ -554,7 +562,35 @@ def test_a_username_lookup_reads_the_person_then_their_teams(
         "Zoology",
     ]
     assert person[ENTERPRISE_USER]["manager"]["displayName"] == "boss@acme.test"
+    assert _reads(captured) == ["scim_scimkey", *PERSON_AND_TEAMS]
+
+
+def test_a_get_by_id_reads_the_person_with_their_teams(scim, org, learner):
+    for name in ("works", "Art"):
+        factories.team(org, name, members=[learner])
+    _first_request(scim)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = scim.get(f"Users/{learner.public_id}")
+
+    assert response.status_code == 200
+    assert [team["display"] for team in response.json()["groups"]] == ["Art", "works"]
+    assert _reads(captured) == ["scim_scimkey", *PERSON_AND_TEAMS]
+
+
+def test_a_page_of_many_reads_their_teams_in_one_statement_for_all(scim, org):
+    team = factories.team(org, "Everyone")
+    people = [factories.user(org, f"p{n}@acme.test") for n in range(3)]
+    services.team_add_members(team=team, actor=factories.SYSTEM, users=people)
+    _first_request(scim)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = scim.get('Users?filter=userName sw "p"')
+
+    assert [len(person["groups"]) for person in response.json()["Resources"]] == [1, 1, 1]
+    # Not a subquery per person: for a page of 100 that costs more than one more statement.
     assert _reads(captured) == ["scim_scimkey", "accounts_user", "accounts_teammembership"]
+    assert not any("ARRAY(" in query["sql"] for query in captured.captured_queries)
 
 
 @pytest.mark.parametrize(
