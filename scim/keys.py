@@ -24,6 +24,7 @@ from accounts import audit
 from accounts.audit import Actor
 from accounts.models import Organisation, User
 from auzlearn import db_faults
+from auzlearn.compiled_reads import CompiledRead
 from auzlearn.kept_connections import first_read
 from scim.models import KEY_PREFIX_LENGTH, ScimKey
 
@@ -140,21 +141,26 @@ def stop_previous(*, organisation: Organisation, actor: Actor) -> str | None:
     return previous.prefix
 
 
+# The key and its organisation, by prefix (unique): the first read of every SCIM request, its SQL
+# compiled once per process (auzlearn/compiled_reads.py).
+_BY_PREFIX = CompiledRead(
+    lambda prefix: ScimKey.objects.select_related("organisation").filter(
+        prefix=prefix, revoked_at__isnull=True
+    ),
+    prefix="\x00a key prefix",
+)
+
+
 def verify(secret: str) -> ScimKey | None:
     """The working key ``secret`` is, or None. One indexed read, no write; constant-time
     comparison."""
     if len(secret) < KEY_PREFIX_LENGTH or len(secret) > 200:
         return None
-    try:
-        # get(), not first(): the prefix is unique, and first() would sort the one row.
-        # The request's first query: it also stands in for the connection's health check.
-        key = first_read(
-            lambda: ScimKey.objects.select_related("organisation").get(
-                prefix=secret[:KEY_PREFIX_LENGTH], revoked_at__isnull=True
-            )
-        )
-    except ScimKey.DoesNotExist:
+    # The request's first query: it also stands in for the connection's health check.
+    found = first_read(lambda: _BY_PREFIX(prefix=secret[:KEY_PREFIX_LENGTH]))
+    if not found:
         return None
+    key = found[0]
     if not hmac.compare_digest(key.digest, digest(secret)):
         return None
     if not _works(key, now()):

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from accounts import services
 from accounts.errors import UserConflict
 from accounts.models import PeopleCount, User, UserQuerySet
-from scim import filters, patch, query, transactions, users
+from scim import filters, hot_reads, patch, query, transactions, users
 from scim.api import ScimView, by_public_id
 from scim.errors import not_found, uniqueness
 from scim.query import (
@@ -39,6 +39,15 @@ class UserResourceView(ScimView):
         return users.user_type_of(self.organisation)
 
     def listing(self, params: Mapping[str, str]) -> Response:
+        lookup = hot_reads.username_lookup(params)
+        if lookup is not None:  # Okta's and Entra's lookup: compiled once (scim.hot_reads)
+            name, page = lookup
+            projection = projection_of(params, self.user_type)
+            found = hot_reads.by_username(self.organisation, name, projection)[: page.count]
+            return self._page(query.Listing(found, projection, total=len(found), page=page))
+        return self._page(self._general_listing(params))
+
+    def _general_listing(self, params: Mapping[str, str]) -> query.Listing[User]:
         lookup = False  # a userName or id lookup: the person's teams come with them
 
         def to_filter(text: str) -> Q:
@@ -47,7 +56,7 @@ class UserResourceView(ScimView):
             lookup = filters.names_at_most_one_user(condition)
             return condition
 
-        found = query.listing(
+        return query.listing(
             params,
             User.objects.for_organisation(self.organisation).not_deleted(),
             resource=self.user_type,
@@ -57,6 +66,8 @@ class UserResourceView(ScimView):
             load=lambda rows, projection: users.for_rendering(rows, projection, one=lookup),
             count_all=lambda: PeopleCount.of(self.organisation.pk),
         )
+
+    def _page(self, found: query.Listing[User]) -> Response:
         users.attach_teams(found.rows, found.projection)
         resources = [self.render(user, found.projection) for user in found.rows]
         return Response(found.document(resources))
@@ -162,8 +173,8 @@ class UserView(UserResourceView):
 
     def get(self, request: Request, organisation_id: str, resource_id: str) -> Response:
         projection = projection_of(request.query_params, self.user_type)
-        people = users.for_rendering(self._people(), projection, one=True)
-        user = self._find(resource_id, people)
+        person = hot_reads.by_id(self.organisation, resource_id, projection)
+        user = self._found(resource_id, person)
         users.attach_teams([user], projection)
         version = users.version(user)
         if self.not_modified(request, version):
@@ -232,9 +243,11 @@ class UserView(UserResourceView):
         return User.objects.for_organisation(self.organisation).not_deleted()
 
     def _find(self, resource_id: str, people: QuerySet[User]) -> User:
+        return self._found(resource_id, by_public_id(people, resource_id))
+
+    def _found(self, resource_id: str, user: User | None) -> User:
         """The user, or a SCIM 404 for anything else: malformed ids, deleted users and other
         organisations' users alike."""
-        user = by_public_id(people, resource_id)
         if user is None:
             raise not_found(f'No user with id "{resource_id[:64]}" in this organisation.')
         self.target.resource_id, self.target.label = str(user.public_id), user.username
