@@ -15,6 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+# Executions of the same statement on a connection before psycopg prepares it (its default).
+PREPARE_AFTER = 5
 
 
 # The cache settings Django reads from a CACHES entry itself (the rest are the backend's OPTIONS).
@@ -23,6 +25,16 @@ _CACHE_SETTINGS = ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION")
 
 def _fail(name: str, problem: str) -> ImproperlyConfigured:
     return ImproperlyConfigured(f"Environment variable {name}: {problem}")
+
+
+def _flag(name: str, option: str, value: object) -> bool:
+    """A true/false option of a URL's query string, which django-environ leaves as text."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise _fail(name, f"?{option}= must be true or false, got {value!r}")
 
 
 class EnvReader:
@@ -108,6 +120,16 @@ class EnvReader:
             # costs milliseconds on every request); ?conn_max_age=0 in the URL turns it off.
             config.setdefault("CONN_MAX_AGE", 60)
             config.setdefault("CONN_HEALTH_CHECKS", True)
+            # Prepared statements: a statement sent five times on a connection is prepared
+            # there, and PostgreSQL stops planning it again (a SCIM lookup's statements are the
+            # same text every time: auzlearn/compiled_reads.py). Psycopg does it only when it
+            # binds parameters on the server. ?server_side_binding=false turns both off (a
+            # pooler in transaction mode that does not keep prepared statements: PgBouncer
+            # before 1.21, or without max_prepared_statements).
+            options = config.setdefault("OPTIONS", {})
+            binding = options.get("server_side_binding", True)
+            options["server_side_binding"] = _flag(name, "server_side_binding", binding)
+            options.setdefault("prepare_threshold", PREPARE_AFTER)
         return config
 
     def cache(self, name: str, *, default: str) -> dict[str, Any]:

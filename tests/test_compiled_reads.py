@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db
 
 def _people(username: str) -> Any:
     return users.for_rendering(
-        User.objects.filter(username=username).not_deleted(), Projection(), one=True
+        User.objects.get_queryset().not_deleted().filter(username=username),
+        Projection(),
+        one=True,
     )
 
 
@@ -124,3 +126,20 @@ def test_a_marker_used_twice_is_refused_when_first_compiled():
 def test_values_for_other_names_are_refused():
     with pytest.raises(TypeError, match="expected values for"):
         BY_USERNAME(email="lee@acme.test")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_a_read_sent_again_and_again_is_prepared_once_on_its_connection():
+    organisation = factories.organisation()
+    factories.user(organisation, "lee@acme.test")
+
+    for _ in range(6):  # psycopg prepares a statement at its fifth execution (config.py)
+        assert len(BY_USERNAME(username="lee@acme.test")) == 1
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%accounts_user%scim_teams_read%"],
+        )
+        assert cursor.fetchone()[0] == 1

@@ -366,6 +366,25 @@ def test_postgresql_connections_are_kept_open_unless_the_url_says_otherwise(monk
     assert reader.database("DATABASE_URL", default="sqlite:///x")["CONN_MAX_AGE"] == 0
 
 
+@pytest.mark.parametrize(
+    ("query", "binding"),
+    [("", True), ("?server_side_binding=false", False), ("?server_side_binding=TRUE", True)],
+)
+def test_postgresql_statements_are_prepared_unless_the_url_says_otherwise(
+    monkeypatch, query, binding
+):
+    monkeypatch.setenv("DATABASE_URL", f"postgres://root@127.0.0.1:5432/x{query}")
+    options = EnvReader().database("DATABASE_URL", default="sqlite:///x")["OPTIONS"]
+    assert options["server_side_binding"] is binding
+    assert options["prepare_threshold"] == 5
+
+
+def test_a_binding_option_that_is_not_true_or_false_is_refused(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://root@127.0.0.1:5432/x?server_side_binding=2")
+    with pytest.raises(ImproperlyConfigured, match=r"\?server_side_binding= must be true or"):
+        EnvReader().database("DATABASE_URL", default="sqlite:///x")
+
+
 def _manage_py_unconfigured(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """manage.py in an environment that configures nothing (plus ``env``)."""
     unset = {"DEBUG", "SECRET_KEY", "SCIM_KEY_SECRET", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
