@@ -1,9 +1,9 @@
 """The reads Okta and Entra send most, by SQL compiled once per process
-(auzlearn/compiled_reads.py): GET /Users/{id}, and the lookup they make before every create or
-update, ``GET /Users?filter=userName eq "…"``. Each is the query the general path builds
-(scim.users.for_rendering over the same conditions; tests/scim/test_hot_reads.py compares the
-answers), without building and compiling it again on every request, which took 0.7 ms of Python
-a request (bench/README.md, issue 15)."""
+(auzlearn/compiled_reads.py): GET /Users/{id}, the lookup they make before every create or
+update (``GET /Users?filter=userName eq "…"``) and the locked read of a PUT, PATCH or DELETE.
+Each is the query the general path builds (scim.users.for_rendering over the same conditions;
+tests/scim/test_hot_reads.py compares the answers), without building and compiling it again on
+every request, which took 0.7 ms of Python a request (bench/README.md, issue 15)."""
 
 import re
 import uuid
@@ -16,7 +16,7 @@ from auzlearn.compiled_reads import CompiledRead
 from scim import filters
 from scim.query import Page, Projection, page_of
 from scim.schema import CORE_USER
-from scim.users import for_rendering
+from scim.users import for_rendering, with_last_modified
 
 # The lookup as Okta and Entra write it. Anything else takes the general path: other spacing,
 # a value with a quote or a backslash (a JSON escape, which its parser decodes) or a control
@@ -33,7 +33,7 @@ WITHOUT_GROUPS = Projection(excluded=frozenset({(CORE_USER, "groups", "")}))
 
 
 def _people(organisation_id: int) -> QuerySet[User]:
-    return User.objects.filter(organisation_id=organisation_id).not_deleted()
+    return User.objects.get_queryset().not_deleted().filter(organisation_id=organisation_id)
 
 
 def _by_id(projection: Projection) -> CompiledRead[User]:
@@ -58,10 +58,27 @@ def _by_username(projection: Projection) -> CompiledRead[User]:
     )
 
 
+def _locked(rendered: bool) -> CompiledRead[User]:
+    """FOR NO KEY UPDATE: a concurrent change that names the person as a manager only needs the
+    foreign key's KEY SHARE lock, which this does not block (accounts.services tells why)."""
+
+    def build(organisation_id: int, public_id: uuid.UUID) -> QuerySet[User]:
+        people = _people(organisation_id).filter(public_id=public_id)
+        if rendered:
+            people = for_rendering(people, WITH_GROUPS, one=True)
+        else:
+            people = with_last_modified(people)
+        return people.select_for_update(no_key=True, of=("self",))[:1]
+
+    return CompiledRead(build, organisation_id=-1, public_id=uuid.UUID(int=0xC0DE))
+
+
 # Keyed by whether the answer shows the person's groups: the only thing in a projection that
 # changes the query (scim.users.for_rendering).
 _BY_ID = {True: _by_id(WITH_GROUPS), False: _by_id(WITHOUT_GROUPS)}
 _BY_USERNAME = {True: _by_username(WITH_GROUPS), False: _by_username(WITHOUT_GROUPS)}
+# PUT and PATCH (rendered: the answer and the PATCH's before-image come from this row), DELETE.
+_LOCKED = {True: _locked(rendered=True), False: _locked(rendered=False)}
 
 
 def by_id(organisation: Organisation, resource_id: str, projection: Projection) -> User | None:
@@ -74,6 +91,17 @@ def by_id(organisation: Organisation, resource_id: str, projection: Projection) 
         return None
     read = _BY_ID[projection.wants(CORE_USER, "groups")]
     found = read(organisation_id=organisation.pk, public_id=public_id)
+    return found[0] if found else None
+
+
+def locked(organisation: Organisation, resource_id: str, *, rendered: bool) -> User | None:
+    """The person by_id reads, locked for the rest of the transaction; ``rendered``: with what
+    render() needs, else with their last change only (their version)."""
+    try:
+        public_id = uuid.UUID(resource_id)
+    except ValueError:
+        return None
+    found = _LOCKED[rendered](organisation_id=organisation.pk, public_id=public_id)
     return found[0] if found else None
 
 
