@@ -212,17 +212,21 @@ def user_create(
 
 def user_update(*, user: User, actor: Actor, **changes: Unpack[UserChanges]) -> User:
     """Change profile fields; only the fields that really change are saved and audited. The
-    transaction starts once there is a change: a PATCH of ``active`` alone, say, calls this
-    with nothing new and costs no SAVEPOINT and RELEASE."""
+    checks come first, then the writes, in the caller's transaction if there is one (no
+    SAVEPOINT and RELEASE: above user_deactivate), else in one of their own."""
     if user.is_deleted:
         raise UserDeleted(user)
     diff = _apply(user, _with_sign_in_email(user, dict(changes)))
     if not diff:
         return user
-    with transaction.atomic():
-        _validate(user)
-        if {"username", "external_id"} & diff.keys():
-            _refuse_conflicts(user)
+    _validate(user)
+    # A new userName or externalId may still lose a race with another server after the check:
+    # that change keeps a savepoint, so the UserConflict it raises leaves the caller's
+    # transaction usable (an exception out of a block without one dooms it).
+    may_conflict = bool({"username", "external_id"} & diff.keys())
+    if may_conflict:
+        _refuse_conflicts(user)
+    with transaction.atomic(savepoint=may_conflict):
         user.updated_at = timezone.now()
         _save_existing_user(user, [*diff, "updated_at"])
         profile_values.store(user, diff)
@@ -244,23 +248,30 @@ def user_set_password(*, user: User, actor: Actor, password: str | None) -> User
     return user
 
 
-@transaction.atomic
+# Deactivation, reactivation and profile updates check what they were given first, outside
+# any atomic block, then write in one without a savepoint of its own (as the membership changes
+# below): a refusal leaves the caller's transaction as it was (an exception leaving a block
+# without a savepoint would doom it), and a SCIM PUT or PATCH, which calls them inside its own
+# transaction, saves a SAVEPOINT and RELEASE for each (bench: PATCH active).
+
+
 def user_deactivate(*, user: User, actor: Actor) -> User:
     """Soft delete: no sign-in, every session ends, everything else stays. Idempotent."""
     if not user.is_active:
         return user
-    now = timezone.now()
-    user.is_active, user.deactivated_at = False, now
-    user.sessions_revoked_at = now
-    user.updated_at = now
-    user.save(update_fields=["is_active", "deactivated_at", "sessions_revoked_at", "updated_at"])
-    audit.record(
-        actor=actor, action="user.deactivate", target=user, changes={"active": [True, False]}
-    )
+    with transaction.atomic(savepoint=False):
+        now = timezone.now()
+        user.is_active, user.deactivated_at = False, now
+        user.sessions_revoked_at = now
+        user.updated_at = now
+        fields = ["is_active", "deactivated_at", "sessions_revoked_at", "updated_at"]
+        user.save(update_fields=fields)
+        audit.record(
+            actor=actor, action="user.deactivate", target=user, changes={"active": [True, False]}
+        )
     return user
 
 
-@transaction.atomic
 def user_reactivate(*, user: User, actor: Actor) -> User:
     """The same row, id, teams and history come back. Idempotent. A deleted user must be
     revived instead, which also takes their new profile."""
@@ -268,12 +279,13 @@ def user_reactivate(*, user: User, actor: Actor) -> User:
         raise UserDeleted(user)
     if user.is_active:
         return user
-    user.is_active, user.deactivated_at = True, None
-    user.updated_at = timezone.now()
-    user.save(update_fields=["is_active", "deactivated_at", "updated_at"])
-    audit.record(
-        actor=actor, action="user.reactivate", target=user, changes={"active": [False, True]}
-    )
+    with transaction.atomic(savepoint=False):
+        user.is_active, user.deactivated_at = True, None
+        user.updated_at = timezone.now()
+        user.save(update_fields=["is_active", "deactivated_at", "updated_at"])
+        audit.record(
+            actor=actor, action="user.reactivate", target=user, changes={"active": [False, True]}
+        )
     return user
 
 
@@ -501,7 +513,10 @@ def _managers_above(user_id: int) -> set[int]:
 
 def _link_waiting_reports(*, manager: User, actor: Actor) -> None:
     """Link everyone whose pending manager reference names ``manager``."""
-    if manager.organisation is None or manager.is_deleted:
+    # organisation_id, not organisation: a person read without their organisation (a SCIM
+    # PUT's locked read) would load it for nothing.
+    organisation_id = manager.organisation_id
+    if organisation_id is None or manager.is_deleted:
         return
     values = [v for v in (str(manager.public_id), manager.external_id) if v]
     displays = [d for d in (manager.username, manager.email) if d]
@@ -513,7 +528,7 @@ def _link_waiting_reports(*, manager: User, actor: Actor) -> None:
     # every manager change follows (its own person, then the chains), so none waits on another
     # in a circle. A report whose reference changed while we waited drops out of the result.
     waiting = (
-        User.objects.for_organisation(manager.organisation)
+        User.objects.filter(organisation_id=organisation_id)
         .exclude(pk=manager.pk)
         .alias(display_lower=Lower("pending_manager_display"))
         .filter(names_manager)
@@ -523,7 +538,7 @@ def _link_waiting_reports(*, manager: User, actor: Actor) -> None:
     waiting_reports = list(waiting)
     if not waiting_reports:
         return
-    _lock_management_chains(manager.organisation.pk)
+    _lock_management_chains(organisation_id)
     above = _managers_above(manager.pk)
     reports = [report for report in waiting_reports if report.pk not in above]
     if not reports:
@@ -809,6 +824,12 @@ def _save_new_user(user: User) -> None:
 
 
 def _save_existing_user(user: User, fields: list[str]) -> None:
+    """Save these fields. Only a new userName or externalId can break a unique constraint,
+    losing a race that _refuse_conflicts could not see: that UPDATE alone gets a savepoint, so
+    the conflict is a UserConflict and the caller's transaction goes on."""
+    if not {"username", "external_id"} & set(fields):
+        user.save(update_fields=fields)
+        return
     try:
         with transaction.atomic():
             user.save(update_fields=fields)

@@ -5,15 +5,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import services
 from accounts.errors import UserConflict
-from accounts.models import PeopleCount, User, UserQuerySet
+from accounts.models import PeopleCount, User
 from scim import filters, hot_reads, patch, query, transactions, users
-from scim.api import ScimView, by_public_id
+from scim.api import ScimView
 from scim.errors import not_found, uniqueness
 from scim.query import (
     Projection,
@@ -23,6 +23,14 @@ from scim.query import (
 from scim.schema import CUSTOM_USER, ENTERPRISE_USER, ResourceType
 
 FULL = Projection()
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A person a POST, PUT or PATCH wrote, and whether the answer must read them again."""
+
+    user: User
+    read_again: bool
 
 
 class UserResourceView(ScimView):
@@ -96,30 +104,36 @@ class UsersView(UserResourceView):
         user_input = users.parse(self.body(request), self.user_type)
         self.target.label, self.target.ignored = user_input.username, user_input.ignored
 
-        def create() -> User:
-            user = self._create_or_revive(user_input)
+        def create() -> Changed:
+            user, revived = self._create_or_revive(user_input)
             if user_input.custom is not None:  # all of them, as for PUT
                 services.user_set_custom_attributes(
                     user=user, actor=self.actor, values=user_input.custom, replace=True
                 )
-            return user
+            # A new person is answered from the row just written, as a PUT's answer is
+            # (_answer): no teams yet, and no manager's columns to join. Read again when they
+            # came back with their teams, were given a manager or their own attributes.
+            has_manager = user_input.manager is not None and not user_input.manager.is_empty
+            return Changed(user, revived or has_manager or user_input.custom is not None)
 
-        user = self.fresh(transactions.write(create).pk)
+        created = transactions.write(create)
+        user = created.user
+        user = self.fresh(user.pk) if created.read_again else users.as_created(user)
         self.target.resource_id = str(user.public_id)
         response = Response(self.render(user, FULL), status=201)
         response["Location"] = self.location(user)
         response["ETag"] = users.version(user)
         return response
 
-    def _create_or_revive(self, user_input: users.UserInput) -> User:
+    def _create_or_revive(self, user_input: users.UserInput) -> tuple[User, bool]:
         """A person who was deactivated or deleted comes back as the same row, with their
-        history; only an active match is a conflict (DESIGN §4)."""
+        history; only an active match is a conflict (DESIGN §4). True when they came back."""
         active = True if user_input.active is None else user_input.active
         try:
             # user_create is atomic: a conflict rolls back its savepoint and nothing more, so
             # the revival below goes on in this request's transaction without a savepoint of
             # its own here (one SAVEPOINT and RELEASE fewer per POST).
-            return services.user_create(
+            created = services.user_create(
                 organisation=self.organisation,
                 actor=self.actor,
                 username=user_input.username,
@@ -127,6 +141,7 @@ class UsersView(UserResourceView):
                 manager=user_input.manager,
                 **user_input.fields,
             )
+            return created, False
         except UserConflict as conflict:
             existing = conflict.existing
             if existing is not None:
@@ -150,7 +165,7 @@ class UsersView(UserResourceView):
             services.user_set_manager_reference(
                 user=user, actor=self.actor, reference=user_input.manager
             )
-        return user
+        return user, True
 
 
 class UsersSearchView(UserResourceView):
@@ -158,14 +173,6 @@ class UsersSearchView(UserResourceView):
 
     def post(self, request: Request, organisation_id: str) -> Response:
         return self.listing(search_parameters(self.body(request)))
-
-
-@dataclass(frozen=True)
-class Changed:
-    """A person a PUT or PATCH changed, and whether the answer must read them again."""
-
-    user: User
-    read_again: bool
 
 
 class UserView(UserResourceView):
@@ -239,12 +246,6 @@ class UserView(UserResourceView):
         transactions.write(delete)
         return Response(status=204)
 
-    def _people(self) -> UserQuerySet:
-        return User.objects.for_organisation(self.organisation).not_deleted()
-
-    def _find(self, resource_id: str, people: QuerySet[User]) -> User:
-        return self._found(resource_id, by_public_id(people, resource_id))
-
     def _found(self, resource_id: str, user: User | None) -> User:
         """The user, or a SCIM 404 for anything else: malformed ids, deleted users and other
         organisations' users alike."""
@@ -254,17 +255,12 @@ class UserView(UserResourceView):
         return user
 
     def _for_update(self, request: Request, resource_id: str, *, rendered: bool = False) -> User:
-        """The person, locked for this request's transaction; ``rendered``: with what render()
-        needs, their manager's columns by a join that is not locked and their teams. FOR NO
-        KEY UPDATE: a concurrent change that names them as a manager only needs the
-        foreign-key check's KEY SHARE lock, which this does not block (two people made each
-        other's manager at the same moment deadlocked under FOR UPDATE; accounts.services has
-        the rest of that story)."""
-        if rendered:  # with their teams and last change (the version), in the same statement
-            people = users.for_rendering(self._people(), FULL, one=True)
-        else:
-            people = users.with_last_modified(self._people())
-        user = self._find(resource_id, people.select_for_update(no_key=True, of=("self",)))
+        """The person, locked for this request's transaction (scim.hot_reads.locked);
+        ``rendered``: with what render() needs, their manager's columns by a join that is not
+        locked and their teams."""
+        user = self._found(
+            resource_id, hot_reads.locked(self.organisation, resource_id, rendered=rendered)
+        )
         if rendered:
             users.attach_teams([user], FULL)
         self.check_if_match(request, users.version(user))

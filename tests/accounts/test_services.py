@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts import services
@@ -20,6 +20,7 @@ from accounts.errors import (
 from accounts.models import ActorKind, AuditEvent, Team, TeamMembership, User
 from accounts.services import ManagerReference
 from tests import factories
+from tests.factories import SYSTEM
 
 SCIM = Actor.scim_key("k3y")
 
@@ -468,3 +469,55 @@ def test_membership_query_count_does_not_grow_with_size(org):
             services.team_set_members(team=team, actor=SCIM, users=people[: size // 2])
         counts.append((len(add), len(replace)))
     assert counts[0] == counts[1]
+
+
+# --- writes without a savepoint of their own ---------------------------------------------------
+
+
+def _statements(work) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        work()
+    return [query["sql"].split()[0] for query in captured.captured_queries]
+
+
+def test_deactivation_reactivation_and_updates_add_no_savepoint_to_the_caller_s_transaction(
+    learner,
+):
+    with transaction.atomic():
+        made = _statements(lambda: services.user_deactivate(user=learner, actor=SYSTEM))
+        made += _statements(lambda: services.user_reactivate(user=learner, actor=SYSTEM))
+        made += _statements(lambda: services.user_update(user=learner, actor=SYSTEM, title="Lead"))
+    assert made == ["UPDATE", "INSERT"] * 2 + ["UPDATE", "INSERT"]
+    learner.refresh_from_db()
+    assert (learner.is_active, learner.title) == (True, "Lead")
+
+
+def test_a_new_username_is_still_saved_in_a_savepoint_of_its_own(learner):
+    with transaction.atomic():
+        made = _statements(
+            lambda: services.user_update(user=learner, actor=SYSTEM, username="lee2@acme.test")
+        )
+    assert made[0] == "SELECT" and "SAVEPOINT" in made  # the conflict check, then the guard
+
+
+def test_a_refusal_leaves_the_caller_s_transaction_as_it_was(org, learner):
+    other = factories.user(org, "ada@acme.test")
+    services.user_delete(user=other, actor=SYSTEM)
+    with transaction.atomic():
+        with pytest.raises(UserDeleted):
+            services.user_reactivate(user=other, actor=SYSTEM)
+        with pytest.raises(UserConflict):
+            services.user_update(
+                user=learner, actor=SYSTEM, username="ADA@acme.test", title="Refused"
+            )
+        services.user_update(user=learner, actor=SYSTEM, given_name="Lee-Ann")  # goes on
+
+    learner.refresh_from_db()
+    other.refresh_from_db()
+    assert (learner.username, learner.title, learner.given_name) == (
+        "lee@acme.test",
+        "",
+        "Lee-Ann",
+    )
+    assert other.is_deleted and not other.is_active
+    assert not AuditEvent.objects.filter(action="user.reactivate").exists()
