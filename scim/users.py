@@ -113,6 +113,16 @@ def version(user: User) -> str:
     return version_of(user.pk, last_modified(user))
 
 
+def as_created(user: User) -> User:
+    """A person user_create just wrote, with what render() needs and no read: no teams, no
+    manager yet, and their creation is their last change."""
+    setattr(user, TEAMS, [])
+    setattr(user, LAST_MODIFIED, user.updated_at)
+    for name in (MANAGER_ID, MANAGER_EMAIL, MANAGER_USERNAME):
+        setattr(user, name, None)
+    return user
+
+
 def note_change(user: User) -> None:
     """A person's last change once this request changed their row (``updated_at``) after
     reading it with their teams."""

@@ -5,6 +5,8 @@ organisation's own attributes), the next GET shows exactly the same document and
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts import services
 from tests import factories
@@ -86,3 +88,63 @@ def test_the_answer_is_what_a_get_reads_afterwards(scim, person, change):
     assert answer.json() == after.json()
     assert answer["ETag"] == after["ETag"] == after.json()["meta"]["version"]
     assert after.json()["groups"] == before["groups"]  # the teams are part of the answer
+
+
+WHOLE = {
+    "schemas": [CORE, ENTERPRISE],
+    "userName": "Ada.Byron@Acme.test",
+    "externalId": "00u42",
+    "name": {"givenName": "Ada", "familyName": "Byron", "formatted": "Ada Byron"},
+    "displayName": "Ada",
+    "title": "Analyst",
+    "emails": [{"value": "ada@acme.test", "type": "work", "primary": True}],
+    "phoneNumbers": [{"value": "+44 20 1234", "type": "mobile"}],
+    "addresses": [{"locality": "London", "country": "GB", "type": "work"}],
+    ENTERPRISE: {"department": "Maths", "employeeNumber": "7"},
+}
+
+POSTS = {
+    "a new person, every attribute": ({}, "created"),
+    "a new person, inactive": ({"active": False}, "created"),
+    "a new person with a manager": (
+        {ENTERPRISE: {"manager": {"value": "boss-ext", "displayName": "boss@acme.test"}}},
+        "read again",
+    ),
+    "a new person with a manager not there yet": (
+        {ENTERPRISE: {"manager": {"value": "nobody-yet"}}},
+        "read again",
+    ),
+    "the organisation's own attribute": ({CUSTOM: {"fte": "0.5"}}, "read again"),
+    "a deactivated person coming back with their team": ({"revive": True}, "read again"),
+}
+
+
+@pytest.mark.parametrize("case", POSTS, ids=list(POSTS))
+def test_a_create_s_answer_is_what_a_get_reads_afterwards(scim, org, case):
+    define(org)
+    factories.user(org, "boss@acme.test", external_id="boss-ext")
+    changes, path = POSTS[case]
+    body = {**WHOLE, **changes}
+    if body.pop("revive", False):
+        earlier = factories.user(org, "ada.byron@acme.test", external_id="00u42")
+        services.team_add_members(
+            team=factories.team(org, "Sales"), actor=factories.SYSTEM, users=[earlier]
+        )
+        services.user_deactivate(user=earlier, actor=factories.SYSTEM)
+
+    with CaptureQueriesContext(connection) as captured:
+        answer = scim.post("Users", body)
+
+    assert answer.status_code == 201, answer.content
+    statements = [query["sql"] for query in captured.captured_queries]
+    written = max(
+        n
+        for n, sql in enumerate(statements)
+        if sql.startswith('INSERT INTO "accounts_user"') or sql.startswith('UPDATE "accounts_user"')
+    )
+    rendered_by_a_read = any('"scim_manager_id"' in sql for sql in statements[written:])
+    assert rendered_by_a_read is (path == "read again")
+    after = scim.get(f"Users/{answer.json()['id']}")
+    assert answer.json() == after.json()
+    assert answer["ETag"] == after["ETag"] == after.json()["meta"]["version"]
+    assert answer["Location"] == after.json()["meta"]["location"]
