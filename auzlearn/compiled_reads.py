@@ -24,7 +24,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=Model)
@@ -43,10 +43,10 @@ class _Compiled:
 
     def objects(self, rows: Sequence[Any], using: str) -> list[Any]:
         """What ModelIterable makes of these rows."""
-        model = self.compiler.klass_info["model"]  # type: ignore[index]
+        model = self.compiler.klass_info["model"]
         start, end = self.fields
         made = []
-        for row in self.compiler.results_iter([rows]):
+        for row in self.compiler.results_iter([list(rows)]):
             instance = model.from_db(using, self.attnames, row[start:end])
             for populator in self.related:
                 populator.populate(row, instance)

@@ -10,7 +10,7 @@ read again. A read is safe to run twice; a write would not be, so only reads go 
 """
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 
@@ -19,7 +19,8 @@ T = TypeVar("T")
 
 def first_read(read: Callable[[], T], using: str = DEFAULT_DB_ALIAS) -> T:
     """``read()``, standing in for the health check the connection is due (if it is due one)."""
-    connection = connections[using]
+    # Any: django-stubs do not declare the health-check attributes (Django 4.1+ has them).
+    connection: Any = connections[using]
     due = (
         connection.connection is not None
         and connection.health_check_enabled

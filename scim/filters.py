@@ -336,8 +336,8 @@ def names_at_most_one_user(condition: Q) -> bool:
         return False
     (only,) = condition.children
     if isinstance(only, tuple):
-        return only[0] == "public_id"
-    return isinstance(only, Exact) and only.lhs == Lower("username")
+        return bool(only[0] == "public_id")
+    return isinstance(only, Exact) and bool(only.lhs == Lower("username"))
 
 
 def group_filter(text: str) -> Q:

@@ -42,7 +42,7 @@ def _next_request_on_this_connection() -> None:
     (close_if_unusable_or_obsolete): the health check is due again. The test settings keep no
     connection between requests (CONN_MAX_AGE 0), so the tests say so themselves."""
     connection.ensure_connection()
-    connection.health_check_done = False
+    connection.health_check_done = False  # type: ignore[attr-defined]
 
 
 def _terminate_the_connection() -> int:
@@ -72,7 +72,7 @@ def test_a_scim_request_on_a_kept_connection_sends_no_health_check(health_checks
     assert response.json()["userName"] == "ada@acme.test"
     assert health_checks == []
     # The key's read counted as the check: nothing later in the request sends one either.
-    assert connection.health_check_done
+    assert connection.health_check_done  # type: ignore[attr-defined]
 
 
 def test_a_connection_dropped_since_the_last_request_is_replaced_and_the_request_answered(
@@ -144,6 +144,6 @@ def test_inside_a_transaction_a_dropped_connection_is_the_transaction_s_error(he
 
 def test_a_connection_with_its_check_done_is_read_from_at_once(health_checks):
     connection.ensure_connection()
-    assert connection.health_check_done  # a new connection needs no check
+    assert connection.health_check_done  # type: ignore[attr-defined]  # a new one needs none
     assert first_read(lambda: User.objects.count()) == 0
     assert health_checks == []
