@@ -430,11 +430,18 @@ class Team(models.Model):
 class TeamMembership(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    # When the person joined: part of their lastModified (accounts.versions), so that adding
+    # 256 people to a team writes no row of theirs. Memberships older than this column say
+    # 2000-01-01: their joining was already counted in the person's updated_at.
+    created_at = models.DateTimeField(default=now)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["team", "user"], name="team_membership_unique"),
         ]
+        # For incremental imports, ``meta.lastModified gt "…"``: the people who joined a team
+        # since then (accounts.versions.last_modified_is).
+        indexes = [models.Index(fields=["created_at"], name="membership_created_at_idx")]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team}"

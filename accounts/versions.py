@@ -2,11 +2,13 @@
 meta.lastModified, changes whenever the representation does; DESIGN §5).
 
 A person's representation shows the names of their teams. Renaming a team of 10,000 people must
-not write 10,000 rows, so a team keeps when it was renamed (``Team.renamed_at``) and a person's
-lastModified is the latest of their own ``updated_at`` and their teams' ``renamed_at``, worked out
-in the query that reads them. Everything else that changes what a person looks like (their own
-fields, joining or leaving a team, their manager's email, the manager's deletion or revival)
-moves the person's own ``updated_at`` in the same transaction (``accounts.services``).
+not write 10,000 rows, nor adding 256 people to a team 256 person rows, so a team keeps when it
+was renamed (``Team.renamed_at``), a membership when it began (``TeamMembership.created_at``),
+and a person's lastModified is the latest of their own ``updated_at``, their teams' renaming and
+their joining, worked out in the query that reads them. Everything else that changes what a
+person looks like (their own fields, leaving a team, their manager's email, the manager's
+deletion or revival) moves the person's own ``updated_at`` in the same transaction
+(``accounts.services``).
 """
 
 import datetime as dt
@@ -25,7 +27,7 @@ def user_last_modified() -> Expression:
         TeamMembership.objects.filter(user=OuterRef("pk"))
         .order_by()
         .values("user")
-        .annotate(latest=Max("team__renamed_at"))
+        .annotate(latest=Max(membership_changed()))
         .values("latest"),
         output_field=DateTimeField(),
     )
@@ -34,6 +36,12 @@ def user_last_modified() -> Expression:
     return Greatest(
         "updated_at", Coalesce(teams_renamed, "updated_at"), output_field=DateTimeField()
     )
+
+
+def membership_changed() -> Expression:
+    """What a membership adds to its person's lastModified: the later of its team's renaming
+    and its own beginning."""
+    return Greatest("team__renamed_at", "created_at", output_field=DateTimeField())
 
 
 def last_modified_is(lookup: str, moment: dt.datetime) -> Q:
@@ -54,5 +62,8 @@ def last_modified_is(lookup: str, moment: dt.datetime) -> Q:
 
 
 def _in_team_renamed(lookup: str, moment: dt.datetime) -> Q:
-    renamed = TeamMembership.objects.filter(**{f"team__renamed_at__{lookup}": moment})
-    return Q(pk__in=renamed.values("user_id"))
+    """In a team renamed, or joined, ``lookup`` the moment (each side by its own index)."""
+    changed = TeamMembership.objects.filter(
+        Q(**{f"team__renamed_at__{lookup}": moment}) | Q(**{f"created_at__{lookup}": moment})
+    )
+    return Q(pk__in=changed.values("user_id"))

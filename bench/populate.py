@@ -189,7 +189,7 @@ def _teams(
             for number, name in enumerate(members)
         ]
     )
-    memberships = bulk.Columns(TeamMembership, ("team_id", "user_id"), {})
+    memberships = bulk.Columns(TeamMembership, ("team_id", "user_id"), {"created_at": now})
     total = sum(len(indices) for indices in members.values())
     with progress.bar(total, f"{plan.slug}: team members", "member", leave=True, show=bars) as bar:
         bulk.copy(

@@ -17,7 +17,7 @@ from accounts import custom_attributes, services
 from accounts.audit import Actor
 from accounts.models import CustomAttribute, Organisation, TeamMembership, User
 from accounts.services import ManagerReference, UserFields
-from accounts.versions import user_last_modified
+from accounts.versions import membership_changed, user_last_modified
 from scim import fields
 from scim.documents import (
     as_bool,
@@ -84,16 +84,17 @@ def for_rendering(
 
 
 def with_teams(people: QuerySet[User]) -> QuerySet[User]:
-    """Each person's teams in their own row, as an array of [id, name, renamed_at] that
+    """Each person's teams in their own row, as an array of [id, name, changed] that
     attach_teams reads instead of querying (PostgreSQL only: ARRAY(SELECT ...) has no SQLite
-    form). renamed_at as JSON spells it, ISO 8601 whatever the session's DateStyle. One
+    form); changed (accounts.versions.membership_changed) as JSON spells it, ISO 8601 whatever
+    the session's DateStyle. One
     correlated lookup of a handful of membership rows: cheaper than a second round trip for one
     person, dearer for a page of 100, which keeps attach_teams's one query for all."""
     teams = TeamMembership.objects.filter(user=OuterRef("pk")).values(
         row=Func(
             Cast("team__public_id", TextField()),
             "team__display_name",
-            Func("team__renamed_at", template="(to_json(%(expressions)s) #>> '{}')"),
+            Func(membership_changed(), template="(to_json(%(expressions)s) #>> '{}')"),
             template="ARRAY[%(expressions)s]",
             arg_joiner=", ",
             output_field=ArrayField(TextField()),
@@ -150,22 +151,23 @@ def attach_teams(people: Sequence[User], projection: Projection) -> None:
     memberships: Iterable[tuple[int, Any, str, datetime]]
     if hasattr(people[0], TEAMS_READ):  # with_teams read them with the people
         memberships = [
-            (person.pk, team_id, name, datetime.fromisoformat(renamed_at))
+            (person.pk, team_id, name, datetime.fromisoformat(changed_at))
             for person in people
-            for team_id, name, renamed_at in getattr(person, TEAMS_READ)
+            for team_id, name, changed_at in getattr(person, TEAMS_READ)
         ]
     else:
         memberships = TeamMembership.objects.filter(user__in=people).values_list(
-            "user_id", "team__public_id", "team__display_name", "team__renamed_at"
+            "user_id", "team__public_id", "team__display_name", membership_changed()
         )
     teams: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    renamed: dict[int, datetime] = {}
-    for user_id, team_id, name, renamed_at in memberships:
+    changed: dict[int, datetime] = {}  # by their teams' renaming or their joining
+    for user_id, team_id, name, membership_changed_at in memberships:
         teams[user_id].append((str(team_id), name))
-        renamed[user_id] = max(renamed_at, renamed.get(user_id, renamed_at))
+        latest = changed.get(user_id, membership_changed_at)
+        changed[user_id] = max(membership_changed_at, latest)
     for person in people:
         own = person.updated_at
-        setattr(person, LAST_MODIFIED, max(own, renamed.get(person.pk, own)))
+        setattr(person, LAST_MODIFIED, max(own, changed.get(person.pk, own)))
         setattr(person, TEAMS, _by_name(teams[person.pk]))
 
 

@@ -4,26 +4,9 @@ CREATE INDEX CONCURRENTLY on PostgreSQL (README, Operations: a big table's index
 a lock that stops sign-ins and SCIM writes), so this migration runs outside a transaction.
 SQLite has no covering indexes: Django skips the index there, as for any `include`."""
 
-from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
-
-class AddIndexConcurrentlyOnPostgreSQL(AddIndexConcurrently):
-    """AddIndexConcurrently where the database has it, a plain AddIndex elsewhere."""
-
-    @staticmethod
-    def _way(schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            return AddIndexConcurrently
-        return migrations.AddIndex
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        way = self._way(schema_editor)
-        way.database_forwards(self, app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        way = self._way(schema_editor)
-        way.database_backwards(self, app_label, schema_editor, from_state, to_state)
+from accounts.schema_operations import AddIndexConcurrentlyOnPostgreSQL
 
 
 class Migration(migrations.Migration):

@@ -2,6 +2,7 @@
 rows in step with the lists, refuse what a list may not hold, the migration keeps the one email
 and phone number people had, and the home page, /me.json and the admin show everything."""
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -12,7 +13,8 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 from accounts import profile_values, services
-from accounts.models import AuditEvent, ProfileValue, User
+from accounts.models import AuditEvent, ProfileValue, TeamMembership, User
+from accounts.versions import user_last_modified
 from tests import factories
 
 HOME_URL = reverse("accounts:home")
@@ -187,6 +189,32 @@ def test_the_migration_keeps_each_persons_email_and_phone_number_and_back():
 
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_memberships_older_than_their_beginning_change_no_persons_version():
+    executor = MigrationExecutor(connection)
+    before = ("accounts", "0009_user_live_public_id_idx")
+    executor.migrate([before])
+    old = executor.loader.project_state([before]).apps
+    organisation = old.get_model("accounts", "Organisation").objects.create(slug="m", name="M")
+    person = old.get_model("accounts", "User").objects.create(
+        organisation=organisation, username="a", updated_at=dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
+    )
+    team = old.get_model("accounts", "Team").objects.create(
+        organisation=organisation,
+        display_name="T",
+        renamed_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+    )
+    old.get_model("accounts", "TeamMembership").objects.create(team=team, user=person)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    membership = TeamMembership.objects.get(user_id=person.pk)
+    assert membership.created_at == dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    last = User.objects.annotate(last=user_last_modified()).get(pk=person.pk).last
+    assert last == dt.datetime(2024, 5, 1, tzinfo=dt.UTC)  # as before the migration
 
 
 # --- seen where people look -----------------------------------------------------------------

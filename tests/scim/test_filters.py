@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Q
 
 from accounts import services
-from accounts.models import Organisation, Team, User
+from accounts.models import Organisation, Team, TeamMembership, User
 from scim import schema
 from scim.errors import ScimError
 from scim.filters import (
@@ -149,6 +149,7 @@ def acme(org, other_org) -> Acme:
         Team.objects.filter(pk=team.pk).update(
             created_at=moment, updated_at=moment, renamed_at=moment
         )
+        TeamMembership.objects.filter(team=team).update(created_at=moment)  # joined then
 
     return Acme(
         organisation=org,

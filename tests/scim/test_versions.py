@@ -73,6 +73,28 @@ def test_a_team_renamed_changes_its_members_versions_without_writing_their_rows(
     assert document["meta"] == after
 
 
+def test_people_added_to_a_team_get_new_versions_without_their_rows_written(
+    scim, org, learner, sales
+):
+    others = factories.many_users(org, 50)
+    path = f"Users/{learner.public_id}"
+    before = meta(scim, path)
+    members = [{"value": str(person.public_id)} for person in [learner, *others]]
+
+    with CaptureQueriesContext(connection) as captured:
+        added = scim.patch(
+            f"Groups/{sales.public_id}", patch({"op": "add", "path": "members", "value": members})
+        )
+
+    assert added.status_code == 204, added.content
+    people_written = [
+        q["sql"] for q in captured.captured_queries if q["sql"].startswith('UPDATE "accounts_user"')
+    ]
+    assert people_written == []  # their memberships' beginning is their change (versions.py)
+    after = later(scim, path, before)
+    assert scim.get(path).json()["meta"] == after
+
+
 def test_a_stale_version_after_a_membership_change_is_not_304_and_not_accepted(
     scim, learner, sales
 ):
@@ -125,6 +147,25 @@ def test_an_incremental_import_finds_the_members_of_a_renamed_team(scim, org, le
     assert {person["userName"] for person in before["Resources"]} == {bystander.username}
     newest_first = scim.get("Users?sortBy=meta.lastModified&sortOrder=descending").json()
     assert newest_first["Resources"][0]["userName"] == learner.username
+
+
+def test_an_incremental_import_finds_who_joined_a_team_and_who_left(scim, org, learner, sales):
+    stays = factories.user(org, "stays@acme.test")
+    services.team_add_members(team=sales, actor=factories.SYSTEM, users=[stays])
+    checkpoint = max(meta(scim, f"Users/{p.public_id}")["lastModified"] for p in [learner, stays])
+    assert scim.get(_since(checkpoint)).json()["totalResults"] == 0
+
+    services.team_add_members(team=sales, actor=factories.SYSTEM, users=[learner])
+
+    found = scim.get(_since(checkpoint)).json()
+    assert [person["userName"] for person in found["Resources"]] == [learner.username]
+    joined = found["Resources"][0]["meta"]["lastModified"]
+    before = scim.get(f'Users?filter=meta.lastModified lt "{joined}"').json()
+    assert {person["userName"] for person in before["Resources"]} == {stays.username}
+
+    services.team_remove_members(team=sales, actor=factories.SYSTEM, users=[learner])
+    left = scim.get(_since(joined)).json()
+    assert [person["userName"] for person in left["Resources"]] == [learner.username]
 
 
 def test_a_members_deletion_and_revival_change_the_teams_version(scim, learner, sales):
