@@ -180,7 +180,6 @@ def staff_create(*, username: str, password: str | None, email: str = "") -> Use
     return user
 
 
-@transaction.atomic
 def user_create(
     *,
     organisation: Organisation,
@@ -192,7 +191,9 @@ def user_create(
     **fields: Unpack[UserFields],
 ) -> User:
     """Create a person. Raises UserConflict when the userName or externalId is taken (active,
-    inactive or deleted: the caller decides whether to revive the existing row)."""
+    inactive or deleted: the caller decides whether to revive the existing row, in the same
+    transaction: the checks come first, and a create that loses a race to another server is
+    undone by its own savepoint and raised once outside the writes, as above user_deactivate)."""
     user = User(organisation=organisation, username=username)
     _apply(user, _with_sign_in_email(user, dict(fields)))
     user.updated_at = user.created_at
@@ -201,12 +202,18 @@ def user_create(
         user.is_active, user.deactivated_at = False, timezone.now()
     _validate(user)
     _refuse_conflicts(user)
-    _save_new_user(user)
-    profile_values.store(user, [f for f in PROFILE_LISTS if getattr(user, f)], new=True)
-    audit.record(actor=actor, action="user.create", target=user, changes=_profile_of(user))
-    if manager is not None and not manager.is_empty:
-        user_set_manager_reference(user=user, actor=actor, reference=manager)
-    _link_waiting_reports(manager=user, actor=actor)
+    with transaction.atomic(savepoint=False):
+        lost_race = _insert_new_user(user)
+        if lost_race is None:
+            profile_values.store(user, [f for f in PROFILE_LISTS if getattr(user, f)], new=True)
+            audit.record(
+                actor=actor, action="user.create", target=user, changes=_profile_of(user)
+            )
+            if manager is not None and not manager.is_empty:
+                user_set_manager_reference(user=user, actor=actor, reference=manager)
+            _link_waiting_reports(manager=user, actor=actor)
+    if lost_race is not None:
+        raise lost_race
     return user
 
 
@@ -695,16 +702,17 @@ def _change_members(
         return
     if removed:
         TeamMembership.objects.filter(team=team, user_id__in=removed).delete()
-    if added:
-        TeamMembership.objects.bulk_create(
-            [TeamMembership(team=team, user=user) for user in added], ignore_conflicts=True
-        )
     team.updated_at = timezone.now()
+    if added:
+        # Each person who joined shows one more team: their membership's beginning is part of
+        # their lastModified (accounts.versions), so no row of theirs is written.
+        TeamMembership.objects.bulk_create(
+            [TeamMembership(team=team, user=user, created_at=team.updated_at) for user in added],
+            ignore_conflicts=True,
+        )
     Team.objects.filter(pk=team.pk).update(updated_at=team.updated_at)
-    # Each person who joined or left shows a different list of teams: a new lastModified.
-    User.objects.filter(pk__in=[*removed, *(user.pk for user in added)]).update(
-        updated_at=team.updated_at
-    )
+    if removed:  # each person who left shows one team fewer: a new lastModified
+        User.objects.filter(pk__in=removed).update(updated_at=team.updated_at)
     audit.record(
         actor=actor,
         action="team.members",
@@ -814,13 +822,16 @@ def _with_sign_in_email(user: User, changes: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def _save_new_user(user: User) -> None:
+def _insert_new_user(user: User) -> UserConflict | None:
+    """Save a new person; the conflict, returned rather than raised, when they lost a race
+    with a concurrent create of the same person (the constraint held, the savepoint undid the
+    INSERT), so that the caller can leave its atomic block before raising it."""
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError:
-        # Lost a race with a concurrent create of the same person; the constraint held.
-        raise UserConflict(field="userName", value=user.username, existing=None) from None
+        return UserConflict(field="userName", value=user.username, existing=None)
+    return None
 
 
 def _save_existing_user(user: User, fields: list[str]) -> None:

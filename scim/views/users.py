@@ -130,9 +130,9 @@ class UsersView(UserResourceView):
         history; only an active match is a conflict (DESIGN §4). True when they came back."""
         active = True if user_input.active is None else user_input.active
         try:
-            # user_create is atomic: a conflict rolls back its savepoint and nothing more, so
-            # the revival below goes on in this request's transaction without a savepoint of
-            # its own here (one SAVEPOINT and RELEASE fewer per POST).
+            # user_create checks before it writes, and a create that loses a race is undone
+            # by its own savepoint: a conflict leaves this request's transaction usable, and
+            # the revival below goes on in it without a savepoint here.
             created = services.user_create(
                 organisation=self.organisation,
                 actor=self.actor,

@@ -6,7 +6,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from accounts import services
 from accounts.models import AuditEvent, Team, TeamMembership, User
@@ -148,3 +148,41 @@ def test_deleting_a_person_while_a_team_push_takes_them_out_fails_neither():
         assert [r.status_code for r in responses] == [204] * 4, [r.content for r in responses]
         assert not TeamMembership.objects.filter(user=person).exists()
         assert User.objects.get(pk=person.pk).is_deleted
+
+
+def test_a_create_that_loses_a_race_leaves_its_callers_transaction_usable():
+    """The other server's INSERT is not committed yet when this create checks for conflicts:
+    this INSERT waits for it, then fails on the unique index. The UserConflict comes out of
+    user_create with the transaction still usable, as the revival after it needs."""
+    org = factories.organisation("race")
+    inserted, release = threading.Event(), threading.Event()
+
+    def other_server() -> None:
+        try:
+            with transaction.atomic():
+                factories.user(org, "jane@race.test")
+                inserted.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=other_server)
+    other.start()
+    assert inserted.wait(timeout=10)
+    threading.Timer(0.5, release.set).start()  # commits while this INSERT waits on the index
+    with transaction.atomic():
+        with pytest.raises(services.UserConflict):
+            services.user_create(
+                organisation=org, actor=factories.SYSTEM, username="JANE@race.test"
+            )
+        after = services.user_create(
+            organisation=org, actor=factories.SYSTEM, username="ada@race.test"
+        )
+    other.join(timeout=10)
+
+    assert sorted(User.objects.filter(organisation=org).values_list("username", flat=True)) == [
+        "ada@race.test",
+        "jane@race.test",
+    ]
+    assert AuditEvent.objects.filter(action="user.create").count() == 2  # none for the loser
+    assert after.pk is not None
