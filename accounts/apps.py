@@ -6,6 +6,9 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
 
+    def ready(self) -> None:
+        from auzlearn import lookups  # noqa: F401  registers __any on every field
+
 
 class SupportAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin with our site class, whose login has the sign-in back-off. This is

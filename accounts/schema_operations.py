@@ -1,5 +1,7 @@
 """Schema operations the migrations share."""
 
+from typing import Any
+
 from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations
 
@@ -11,15 +13,19 @@ class AddIndexConcurrentlyOnPostgreSQL(AddIndexConcurrently):
     (``atomic = False``)."""
 
     @staticmethod
-    def _way(schema_editor):
+    def _way(schema_editor: Any) -> Any:
         if schema_editor.connection.vendor == "postgresql":
             return AddIndexConcurrently
         return migrations.AddIndex
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
         way = self._way(schema_editor)
         way.database_forwards(self, app_label, schema_editor, from_state, to_state)
 
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
         way = self._way(schema_editor)
         way.database_backwards(self, app_label, schema_editor, from_state, to_state)

@@ -206,9 +206,7 @@ def user_create(
         lost_race = _insert_new_user(user)
         if lost_race is None:
             profile_values.store(user, [f for f in PROFILE_LISTS if getattr(user, f)], new=True)
-            audit.record(
-                actor=actor, action="user.create", target=user, changes=_profile_of(user)
-            )
+            audit.record(actor=actor, action="user.create", target=user, changes=_profile_of(user))
             if manager is not None and not manager.is_empty:
                 user_set_manager_reference(user=user, actor=actor, reference=manager)
             _link_waiting_reports(manager=user, actor=actor)
@@ -687,7 +685,7 @@ def team_set_members(*, team: Team, actor: Actor, users: Collection[User]) -> Te
 def _present_members(team: Team, users: Collection[User]) -> set[int]:
     """Which of ``users`` are members now: one query."""
     return set(
-        TeamMembership.objects.filter(team=team, user__in=[u.pk for u in users]).values_list(
+        TeamMembership.objects.filter(team=team, user__any=[u.pk for u in users]).values_list(
             "user_id", flat=True
         )
     )
@@ -701,7 +699,7 @@ def _change_members(
     if not added and not removed:
         return
     if removed:
-        TeamMembership.objects.filter(team=team, user_id__in=removed).delete()
+        TeamMembership.objects.filter(team=team, user_id__any=removed).delete()
     team.updated_at = timezone.now()
     if added:
         # Each person who joined shows one more team: their membership's beginning is part of
@@ -712,7 +710,7 @@ def _change_members(
         )
     Team.objects.filter(pk=team.pk).update(updated_at=team.updated_at)
     if removed:  # each person who left shows one team fewer: a new lastModified
-        User.objects.filter(pk__in=removed).update(updated_at=team.updated_at)
+        User.objects.filter(pk__any=removed).update(updated_at=team.updated_at)
     audit.record(
         actor=actor,
         action="team.members",

@@ -29,7 +29,7 @@ def members_of(teams: Iterable[Team]) -> dict[int, list[str]]:
     by_team: dict[int, list[str]] = defaultdict(list)
     rows = (
         TeamMembership.objects.filter(
-            team__in=[team.pk for team in teams], user__deleted_at__isnull=True
+            team__any=[team.pk for team in teams], user__deleted_at__isnull=True
         )
         .order_by("user_id")
         .values_list("team_id", Cast("user__public_id", output_field=CharField()))
@@ -133,7 +133,7 @@ def resolve(
     # each of up to 10,000 people.
     named = (
         User.objects.for_organisation(organisation)
-        .filter(public_id__in={u for u in parsed.values() if u is not None})
+        .filter(public_id__any={u for u in parsed.values() if u is not None})
         .only("pk", "public_id", "organisation_id", "username", "deleted_at")
     )
     if leaving:

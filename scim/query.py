@@ -65,7 +65,7 @@ def page_rows(
         ids = list(backwards[from_end : total - page.offset])[::-1]
     else:
         ids = list(ordered.values_list("pk", flat=True)[page.offset : page.offset + page.count])
-    rows = {row.pk: row for row in load(ordered.model._default_manager.filter(pk__in=ids))}
+    rows = {row.pk: row for row in load(ordered.model._default_manager.filter(pk__any=ids))}
     return [rows[pk] for pk in ids if pk in rows]
 
 

@@ -156,7 +156,7 @@ def attach_teams(people: Sequence[User], projection: Projection) -> None:
             for team_id, name, changed_at in getattr(person, TEAMS_READ)
         ]
     else:
-        memberships = TeamMembership.objects.filter(user__in=people).values_list(
+        memberships = TeamMembership.objects.filter(user__any=people).values_list(
             "user_id", "team__public_id", "team__display_name", membership_changed()
         )
     teams: dict[int, list[tuple[str, str]]] = defaultdict(list)

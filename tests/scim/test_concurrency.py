@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from accounts import services
+from accounts.errors import UserConflict
 from accounts.models import AuditEvent, Team, TeamMembership, User
 from tests import factories
 from tests.scim.conftest import scim_client_for
@@ -171,7 +172,7 @@ def test_a_create_that_loses_a_race_leaves_its_callers_transaction_usable():
     assert inserted.wait(timeout=10)
     threading.Timer(0.5, release.set).start()  # commits while this INSERT waits on the index
     with transaction.atomic():
-        with pytest.raises(services.UserConflict):
+        with pytest.raises(UserConflict):
             services.user_create(
                 organisation=org, actor=factories.SYSTEM, username="JANE@race.test"
             )

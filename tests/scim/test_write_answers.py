@@ -90,7 +90,7 @@ def test_the_answer_is_what_a_get_reads_afterwards(scim, person, change):
     assert after.json()["groups"] == before["groups"]  # the teams are part of the answer
 
 
-WHOLE = {
+WHOLE: dict[str, Any] = {
     "schemas": [CORE, ENTERPRISE],
     "userName": "Ada.Byron@Acme.test",
     "externalId": "00u42",
@@ -103,7 +103,7 @@ WHOLE = {
     ENTERPRISE: {"department": "Maths", "employeeNumber": "7"},
 }
 
-POSTS = {
+POSTS: dict[str, tuple[dict[str, Any], str]] = {
     "a new person, every attribute": ({}, "created"),
     "a new person, inactive": ({"active": False}, "created"),
     "a new person with a manager": (
@@ -124,7 +124,7 @@ def test_a_create_s_answer_is_what_a_get_reads_afterwards(scim, org, case):
     define(org)
     factories.user(org, "boss@acme.test", external_id="boss-ext")
     changes, path = POSTS[case]
-    body = {**WHOLE, **changes}
+    body: dict[str, Any] = {**WHOLE, **changes}
     if body.pop("revive", False):
         earlier = factories.user(org, "ada.byron@acme.test", external_id="00u42")
         services.team_add_members(
