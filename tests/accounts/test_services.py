@@ -1,5 +1,6 @@
 """accounts.services: lifecycle, managers, teams, conflicts and the audit trail."""
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -521,3 +522,17 @@ def test_a_refusal_leaves_the_caller_s_transaction_as_it_was(org, learner):
     )
     assert other.is_deleted and not other.is_active
     assert not AuditEvent.objects.filter(action="user.reactivate").exists()
+
+
+def test_new_memberships_are_one_insert_and_skip_those_that_exist(org):
+    team = factories.team(org, "Sales")
+    ada, lee = factories.user(org, "ada@acme.test"), factories.user(org, "lee@acme.test")
+    services.team_add_members(team=team, actor=SYSTEM, users=[ada])
+    existing = TeamMembership.objects.get(team=team, user=ada).created_at
+    joined = existing + dt.timedelta(minutes=5)
+
+    made = _statements(lambda: services._insert_memberships(team, [ada.pk, lee.pk], joined))
+
+    assert made == ["INSERT"]  # a concurrent add of ada is no error, and changes nothing of hers
+    rows = dict(TeamMembership.objects.filter(team=team).values_list("user_id", "created_at"))
+    assert rows == {ada.pk: existing, lee.pk: joined}
