@@ -129,7 +129,10 @@ def test_values_for_other_names_are_refused():
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+@pytest.mark.skipif(
+    not getattr(connection.features, "uses_server_side_binding", False),
+    reason="prepared statements: PostgreSQL, unless the URL says ?server_side_binding=false",
+)
 def test_a_read_sent_again_and_again_is_prepared_once_on_its_connection():
     organisation = factories.organisation()
     factories.user(organisation, "lee@acme.test")
