@@ -7,7 +7,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from auzlearn import lookups  # noqa: F401  registers __any on every field
+        from auzlearn import datetime_loading, lookups  # noqa: F401  lookups registers __any
+
+        datetime_loading.install()
 
 
 class SupportAdminConfig(admin_apps.AdminConfig):
