@@ -671,3 +671,20 @@ def test_a_username_is_stored_and_found_exactly_as_sent(scim, org, username):
     assert found.json()["totalResults"] == 1
     again = scim.post("Users", {"userName": username})
     assert_scim_error(again, 409, "uniqueness")
+
+
+def test_false_and_zero_are_shown_and_empty_values_are_not(scim, org):
+    from tests.scim.test_custom_attributes_api import CUSTOM, define
+
+    define(org)
+    person = factories.user(org, "zero@acme.test", title="", emails=[])
+    services.user_set_custom_attributes(
+        user=person, actor=factories.SYSTEM, values={"mentor": False, "level": 0, "fte": 0.0}
+    )
+
+    document = scim.get(f"Users/{person.public_id}").json()
+
+    assert document[CUSTOM] == {"mentor": False, "level": 0, "fte": 0.0}
+    assert document["active"] is True
+    assert "title" not in document and "emails" not in document and "groups" not in document
+    assert ENTERPRISE_USER not in document  # nothing in it: left out, as empty values are
