@@ -8,6 +8,7 @@ every request, which took 0.7 ms of Python a request (bench/README.md, issue 15)
 import re
 import uuid
 from collections.abc import Mapping
+from functools import lru_cache
 
 from django.db.models import QuerySet
 
@@ -27,6 +28,8 @@ USERNAME_EQ = re.compile(
 )
 # What a lookup may say besides its filter (names compare ignoring case, as scim.query's).
 LOOKUP_PARAMETERS = {"filter", "startindex", "count", "attributes", "excludedattributes"}
+# What the first page of an import may say: everyone, in the default order (scim.filters).
+FIRST_PAGE_PARAMETERS = LOOKUP_PARAMETERS - {"filter"}
 
 WITH_GROUPS = Projection()
 WITHOUT_GROUPS = Projection(excluded=frozenset({(CORE_USER, "groups", "")}))
@@ -119,6 +122,35 @@ def username_lookup(params: Mapping[str, str]) -> tuple[str, Page] | None:
     if page.start_index != 1 or page.count < 1:
         return None
     return match.group(1), page
+
+
+def first_page_of_everyone(params: Mapping[str, str]) -> Page | None:
+    """The page of a list request for the first page of everyone in the default order (Okta's
+    "Import users" starts so, and so does Entra's first sync), else None."""
+    if any(name.lower() not in FIRST_PAGE_PARAMETERS for name in params):
+        return None
+    page = page_of(params)
+    return page if page.start_index == 1 and page.count >= 1 else None
+
+
+@lru_cache(maxsize=16)
+def _first_page(groups: bool, count: int) -> CompiledRead[User]:
+    """The query scim.query.page_rows sends for a first page (LIMIT is part of its text, so one
+    compiled read per page size: Okta's and Entra's are 100 and 200, and a few more at most)."""
+    projection = WITH_GROUPS if groups else WITHOUT_GROUPS
+    return CompiledRead(
+        lambda organisation_id: for_rendering(_people(organisation_id).order_by("pk"), projection)[
+            :count
+        ],
+        organisation_id=-1,
+    )
+
+
+def first_page(organisation: Organisation, count: int, projection: Projection) -> list[User]:
+    """The first ``count`` people of the organisation in the default order, as the general
+    path reads them (their teams are attach_teams's)."""
+    read = _first_page(projection.wants(CORE_USER, "groups"), count)
+    return read(organisation_id=organisation.pk)
 
 
 def by_username(organisation: Organisation, username: str, projection: Projection) -> list[User]:

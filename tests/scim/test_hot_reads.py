@@ -149,3 +149,40 @@ def test_what_takes_the_compiled_lookup(text):
 )
 def test_what_takes_the_general_path(params):
     assert hot_reads.username_lookup(params) is None
+
+
+@pytest.mark.parametrize("extra", ["", "&startIndex=1", "&excludedAttributes=groups"])
+@pytest.mark.parametrize("count", [1, 3, 100])
+def test_an_import_s_first_page_is_the_general_path_s(scim, person, other_org, extra, count):
+    for n in range(4):
+        factories.user(person.organisation, f"p{n}@acme.test")
+    gone = factories.user(person.organisation, "gone@acme.test")
+    services.user_delete(user=gone, actor=factories.SYSTEM)
+    factories.user(other_org, "elsewhere@other.test")
+    assert hot_reads.first_page_of_everyone({"count": str(count)}) is not None
+
+    fast = scim.get(f"Users?count={count}{extra}")
+    general = scim.get(f"Users?count={count}{extra}&filter=userName%20pr")  # everyone
+
+    _same_answer(fast, general)
+    assert fast.json()["totalResults"] == 6  # boss, Lee and four: not the deleted, not theirs
+
+
+def test_an_empty_organisation_s_first_page_reads_nobody(other_org):
+    scim = scim_client_for(other_org)
+    answer = scim.get("Users?count=100").json()
+    assert (answer["totalResults"], answer["Resources"]) == (0, [])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"count": "0"},
+        {"startIndex": "2"},
+        {"sortBy": "userName"},
+        {"filter": "userName pr"},
+        {"cursor": ""},
+    ],
+)
+def test_other_pages_take_the_general_path(params):
+    assert hot_reads.first_page_of_everyone(params) is None
