@@ -4,7 +4,6 @@ since the last request is still replaced before the request answers."""
 
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from django.db import OperationalError, connection, transaction
 
@@ -12,6 +11,7 @@ from accounts.models import User
 from auzlearn.kept_connections import first_read
 from scim.models import ScimRequest
 from tests import factories
+from tests.fault_servers import DatabaseSwitch
 from tests.scim.conftest import scim_client_for
 
 pytestmark = [
@@ -48,14 +48,7 @@ def _next_request_on_this_connection() -> None:
 def _terminate_the_connection() -> int:
     assert connection.connection is not None
     pid = connection.connection.info.backend_pid
-    database = connection.settings_dict
-    with psycopg.connect(
-        host=database["HOST"],
-        port=database["PORT"],
-        user=database["USER"],
-        dbname=database["NAME"],
-        autocommit=True,
-    ) as control:
+    with DatabaseSwitch.connect_to_test_database(autocommit=True) as control:
         control.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
     return pid
 
