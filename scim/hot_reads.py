@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Mapping
 from functools import lru_cache
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from accounts.models import Organisation, User
@@ -151,6 +152,27 @@ def first_page(organisation: Organisation, count: int, projection: Projection) -
     path reads them (their teams are attach_teams's)."""
     read = _first_page(projection.wants(CORE_USER, "groups"), count)
     return read(organisation_id=organisation.pk)
+
+
+def _by_ids(groups: bool) -> CompiledRead[User]:
+    projection = WITH_GROUPS if groups else WITHOUT_GROUPS
+    return CompiledRead(
+        lambda ids: for_rendering(User.objects.filter(pk__any=ids), projection), ids=[-1]
+    )
+
+
+# A deeper page of an import (scim.query.page_rows takes its ids first, then the people): on
+# PostgreSQL the ids are one array parameter (auzlearn/lookups.py), so the SQL is the same for
+# every page. Elsewhere they are a parameter each, and the general path reads them.
+_BY_IDS = {True: _by_ids(groups=True), False: _by_ids(groups=False)}
+
+
+def by_ids(ids: list[int], projection: Projection) -> list[User]:
+    """These people (by primary key, none of them filtered out), as a page's general path reads
+    them, in no particular order."""
+    if connection.vendor != "postgresql":
+        return list(for_rendering(User.objects.filter(pk__any=ids), projection))
+    return _BY_IDS[projection.wants(CORE_USER, "groups")](ids=ids)
 
 
 def by_username(organisation: Organisation, username: str, projection: Projection) -> list[User]:

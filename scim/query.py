@@ -49,12 +49,14 @@ def page_rows(
     load: Callable[[QuerySet[M]], QuerySet[M]],
     *,
     total: int | None = None,
+    load_ids: Callable[[list[int]], list[M]] | None = None,
 ) -> list[M]:
     """One page of rows, loaded with ``load`` (which adds what rendering needs). A deep page (an
     import walking through everyone) first takes its ids alone, which the index answers, and
     then loads just those rows: the OFFSET skips index entries instead of joined rows. With the
     ``total`` known beforehand, a page in the second half is read from the other end, in the
-    reverse order: a page near the end skips as few entries as one near the start."""
+    reverse order: a page near the end skips as few entries as one near the start.
+    ``load_ids`` (optional) loads the rows of those ids as ``load`` would, by a faster way."""
     if page.offset > MAX_OFFSET or (total is not None and page.offset >= total):
         return []
     if page.offset == 0:
@@ -65,7 +67,11 @@ def page_rows(
         ids = list(backwards[from_end : total - page.offset])[::-1]
     else:
         ids = list(ordered.values_list("pk", flat=True)[page.offset : page.offset + page.count])
-    rows = {row.pk: row for row in load(ordered.model._default_manager.filter(pk__any=ids))}
+    if load_ids is not None:
+        loaded = load_ids(ids)
+    else:
+        loaded = list(load(ordered.model._default_manager.filter(pk__any=ids)))
+    rows = {row.pk: row for row in loaded}
     return [rows[pk] for pk in ids if pk in rows]
 
 
@@ -273,6 +279,7 @@ def listing(
     ordering: Callable[[str | None, str | None], list[Any]],
     load: Callable[[QuerySet[M], Projection], QuerySet[M]] = lambda rows, _: rows,
     count_all: Callable[[], int] | None = None,
+    load_ids: Callable[[list[int], Projection], list[M]] | None = None,
 ) -> Listing[M]:
     """A list request (RFC 7644 §3.4.2): filter, sort, one page, and totalResults; or, when
     it has a ``cursor`` (even an empty one), a cursor page (RFC 9865). ``count_all`` gives the
@@ -292,7 +299,11 @@ def listing(
     if page.count:
         order = ordering(text_param(params, "sortBy"), text_param(params, "sortOrder"))
         fetched = page_rows(
-            rows.order_by(*order), page, lambda some: load(some, projection), total=total
+            rows.order_by(*order),
+            page,
+            lambda some: load(some, projection),
+            total=total,
+            load_ids=None if load_ids is None else lambda ids: load_ids(ids, projection),
         )
     if total is None:
         total = total_of(rows, page, len(fetched))

@@ -80,6 +80,7 @@ class UserResourceView(ScimView):
             ordering=lambda by, order: filters.user_ordering(by, order, self.user_type),
             load=lambda rows, projection: users.for_rendering(rows, projection, one=lookup),
             count_all=lambda: PeopleCount.of(self.organisation.pk),
+            load_ids=hot_reads.by_ids,
         )
 
     def _page(self, found: query.Listing[User]) -> Response:

@@ -186,3 +186,16 @@ def test_an_empty_organisation_s_first_page_reads_nobody(other_org):
 )
 def test_other_pages_take_the_general_path(params):
     assert hot_reads.first_page_of_everyone(params) is None
+
+
+@pytest.mark.parametrize("extra", ["", "&excludedAttributes=groups"])
+def test_a_deeper_page_shows_each_person_as_their_get_does(scim, person, extra):
+    for n in range(5):
+        factories.team(person.organisation, f"T{n}", members=[factories.user(person.organisation)])
+
+    page = scim.get(f"Users?startIndex=3&count=3{extra}").json()
+
+    assert page["totalResults"] == 7 and len(page["Resources"]) == 3
+    for resource in page["Resources"]:
+        alone = scim.get(f"Users/{resource['id']}?{extra.lstrip('&')}").json()
+        assert resource == alone
