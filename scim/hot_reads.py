@@ -1,9 +1,10 @@
 """The reads Okta and Entra send most, by SQL compiled once per process
 (auzlearn/compiled_reads.py): GET /Users/{id}, the lookup they make before every create or
-update (``GET /Users?filter=userName eq "…"``) and the locked read of a PUT, PATCH or DELETE.
-Each is the query the general path builds (scim.users.for_rendering over the same conditions;
-tests/scim/test_hot_reads.py compares the answers), without building and compiling it again on
-every request, which took 0.7 ms of Python a request (bench/README.md, issue 15)."""
+update (``GET /Users?filter=userName eq "…"``), the locked read of a PUT, PATCH or DELETE, and
+the pages of an import. Each is the query the general path builds (scim.users.for_rendering
+over the same conditions; tests/scim/test_hot_reads.py compares the answers), without building
+and compiling it again on every request, which took 0.7 ms of Python a request (bench/README.md,
+issue 15)."""
 
 import re
 import uuid
