@@ -327,19 +327,6 @@ def user_filter(text: str, user_type: schema.ResourceType = schema.USER) -> Q:
     return _Translator(Resource(user_type, USER_ATTRIBUTES)).translate(_parse(text))
 
 
-def names_at_most_one_user(condition: Q) -> bool:
-    """Whether a translated user filter is a lookup of one person by a unique identifier,
-    ``userName eq "…"`` (unique per organisation, ignoring case) or ``id eq "…"``: what Okta and
-    Entra send before each create or update. Such a read may fetch the person's teams in the
-    same statement (scim.users.for_rendering), which would cost more for a page of many."""
-    if condition.negated or condition.connector != Q.AND or len(condition.children) != 1:
-        return False
-    (only,) = condition.children
-    if isinstance(only, tuple):
-        return bool(only[0] == "public_id")
-    return isinstance(only, Exact) and bool(only.lhs == Lower("username"))
-
-
 def group_filter(text: str) -> Q:
     """A SCIM filter over Groups as a condition on ``accounts.models.Team``."""
     return _Translator(GROUPS).translate(_parse(text))

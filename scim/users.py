@@ -66,9 +66,9 @@ def for_rendering(
     none). A deleted manager is shown as nobody's (DESIGN §4): the link stays, for revival, but
     the join does not follow it.
 
-    ``one``: the query reads a single person (by id, or locked for a change). On PostgreSQL
-    their teams come in the same statement, as one array (``with_teams``): one round trip
-    fewer for a GET, a PUT and a PATCH."""
+    ``one``: the query reads a single person (scim.hot_reads: by id or userName, or locked for
+    a change). On PostgreSQL their teams come in the same statement, as one array
+    (``with_teams``): one round trip fewer for a GET, a lookup, a PUT and a PATCH."""
     if one and connection.vendor == "postgresql" and projection.wants(CORE_USER, "groups"):
         people = with_teams(people)
     elif not projection.wants(CORE_USER, "groups"):
@@ -87,9 +87,9 @@ def with_teams(people: QuerySet[User]) -> QuerySet[User]:
     """Each person's teams in their own row, as an array of [id, name, changed] that
     attach_teams reads instead of querying (PostgreSQL only: ARRAY(SELECT ...) has no SQLite
     form); changed (accounts.versions.membership_changed) as JSON spells it, ISO 8601 whatever
-    the session's DateStyle. One
-    correlated lookup of a handful of membership rows: cheaper than a second round trip for one
-    person, dearer for a page of 100, which keeps attach_teams's one query for all."""
+    the session's DateStyle. One correlated lookup of a handful of membership rows: cheaper than
+    a second round trip for one person, dearer for a page of 100, which keeps attach_teams's one
+    query for all."""
     teams = TeamMembership.objects.filter(user=OuterRef("pk")).values(
         row=Func(
             Cast("team__public_id", TextField()),

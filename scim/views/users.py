@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Q
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -63,22 +62,14 @@ class UserResourceView(ScimView):
         return self._page(self._general_listing(params))
 
     def _general_listing(self, params: Mapping[str, str]) -> query.Listing[User]:
-        lookup = False  # a userName or id lookup: the person's teams come with them
-
-        def to_filter(text: str) -> Q:
-            nonlocal lookup
-            condition = filters.user_filter(text, self.user_type)
-            lookup = filters.names_at_most_one_user(condition)
-            return condition
-
         return query.listing(
             params,
             User.objects.for_organisation(self.organisation).not_deleted(),
             resource=self.user_type,
             organisation_id=self.organisation.pk,
-            to_filter=to_filter,
+            to_filter=lambda text: filters.user_filter(text, self.user_type),
             ordering=lambda by, order: filters.user_ordering(by, order, self.user_type),
-            load=lambda rows, projection: users.for_rendering(rows, projection, one=lookup),
+            load=users.for_rendering,
             count_all=lambda: PeopleCount.of(self.organisation.pk),
             load_ids=hot_reads.by_ids,
         )

@@ -23,7 +23,6 @@ from scim.filters import (
     Complex,
     group_filter,
     group_ordering,
-    names_at_most_one_user,
     user_filter,
     user_ordering,
 )
@@ -407,28 +406,6 @@ def test_username_eq_compares_lowercase_in_sql(acme):
     sql = str(User.objects.filter(user_filter('userName eq "Bob@Acme.test"')).query)
     assert 'LOWER("accounts_user"."username")' in sql
     assert "LIKE" not in sql.upper()
-
-
-@pytest.mark.parametrize(
-    ("text", "one"),
-    [
-        ('userName eq "Lee@Acme.test"', True),  # Okta's lookup before a create
-        ('USERNAME EQ "lee@acme.test"', True),
-        ('id eq "5171a2e4-a4e4-4a6a-9d5a-9a5e7d7a1f00"', True),
-        ('id eq "010101001010101011001010101011"', False),  # Okta's probe: nobody, no lookup
-        ('externalId eq "00u1"', False),  # not unique: a client may send it twice
-        ('userName sw "lee"', False),
-        ('userName gt "lee"', False),
-        ('userName ne "lee"', False),
-        ('not (userName eq "lee")', False),
-        ('userName eq "lee" or userName eq "ada"', False),
-        ('userName eq "lee" and active eq true', False),
-        ('displayName eq "Lee"', False),
-        ("active eq true", False),
-    ],
-)
-def test_only_a_unique_identifier_s_eq_names_at_most_one_user(text, one):
-    assert names_at_most_one_user(user_filter(text)) is one
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL query plans")
