@@ -90,9 +90,8 @@ def by_id(organisation: Organisation, resource_id: str, projection: Projection) 
     """The organisation's person with this SCIM id, not deleted, with what render() needs
     (their teams too on PostgreSQL: attach_teams then reads none); None also for an id that is
     not a UUID at all (Okta probes with ids like 010101001010101011001010101011)."""
-    try:
-        public_id = uuid.UUID(resource_id)
-    except ValueError:
+    public_id = _uuid(resource_id)
+    if public_id is None:
         return None
     read = _BY_ID[projection.wants(CORE_USER, "groups")]
     found = read(organisation_id=organisation.pk, public_id=public_id)
@@ -102,9 +101,8 @@ def by_id(organisation: Organisation, resource_id: str, projection: Projection) 
 def locked(organisation: Organisation, resource_id: str, *, rendered: bool) -> User | None:
     """The person by_id reads, locked for the rest of the transaction; ``rendered``: with what
     render() needs, else with their last change only (their version)."""
-    try:
-        public_id = uuid.UUID(resource_id)
-    except ValueError:
+    public_id = _uuid(resource_id)
+    if public_id is None:
         return None
     found = _LOCKED[rendered](organisation_id=organisation.pk, public_id=public_id)
     return found[0] if found else None
@@ -114,25 +112,34 @@ def username_lookup(params: Mapping[str, str]) -> tuple[str, Page] | None:
     """The userName and page of a list request that is only a lookup by userName, on the
     first page; None for anything else (sorting, a cursor, another filter), which the general
     path answers."""
-    if any(name.lower() not in LOOKUP_PARAMETERS for name in params):
-        return None
     text = next((value for name, value in params.items() if name.lower() == "filter"), "")
     match = USERNAME_EQ.fullmatch(text) if len(text) <= filters.MAX_FILTER_LENGTH else None
-    if match is None:
+    if match is None:  # before the page: a bad filter is told before a bad count, as ever
         return None
-    page = page_of(params)
-    if page.start_index != 1 or page.count < 1:
-        return None
-    return match.group(1), page
+    page = _first_page_saying_only(params, LOOKUP_PARAMETERS)
+    return None if page is None else (match.group(1), page)
 
 
 def first_page_of_everyone(params: Mapping[str, str]) -> Page | None:
     """The page of a list request for the first page of everyone in the default order (Okta's
     "Import users" starts so, and so does Entra's first sync), else None."""
-    if any(name.lower() not in FIRST_PAGE_PARAMETERS for name in params):
+    return _first_page_saying_only(params, FIRST_PAGE_PARAMETERS)
+
+
+def _first_page_saying_only(params: Mapping[str, str], allowed: set[str]) -> Page | None:
+    """The page asked for, when it is a first page of at least one and the request names
+    only ``allowed`` parameters."""
+    if any(name.lower() not in allowed for name in params):
         return None
     page = page_of(params)
     return page if page.start_index == 1 and page.count >= 1 else None
+
+
+def _uuid(resource_id: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(resource_id)
+    except ValueError:
+        return None
 
 
 @lru_cache(maxsize=16)
