@@ -15,12 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, NotSupportedError, connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
-    BooleanField,
-    ExpressionWrapper,
     F,
     Func,
     JSONField,
-    Q,
     QuerySet,
     Value,
 )
@@ -28,7 +25,7 @@ from django.db.models.functions import Lower
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
-from accounts import audit, custom_attributes, profile_values
+from accounts import audit, custom_attributes, identity_reads, profile_values
 from accounts.audit import Actor
 from accounts.errors import (
     CustomAttributeNameTaken,
@@ -523,24 +520,10 @@ def _link_waiting_reports(*, manager: User, actor: Actor) -> None:
     organisation_id = manager.organisation_id
     if organisation_id is None or manager.is_deleted:
         return
-    values = [v for v in (str(manager.public_id), manager.external_id) if v]
-    displays = [d for d in (manager.username, manager.email) if d]
-    names_manager = Q(pending_manager_value__in=values) & ~Q(pending_manager_value="")
-    for display in displays:
-        # The "not empty" condition lets PostgreSQL use the partial index on the display.
-        names_manager |= Q(display_lower=Lower(Value(display))) & ~Q(pending_manager_display="")
     # The reports' rows are locked first, in id order, and the chains after them: the order
     # every manager change follows (its own person, then the chains), so none waits on another
     # in a circle. A report whose reference changed while we waited drops out of the result.
-    waiting = (
-        User.objects.filter(organisation_id=organisation_id)
-        .exclude(pk=manager.pk)
-        .alias(display_lower=Lower("pending_manager_display"))
-        .filter(names_manager)
-        .order_by("pk")
-        .select_for_update(no_key=True)
-    )
-    waiting_reports = list(waiting)
+    waiting_reports = identity_reads.waiting_reports(manager)
     if not waiting_reports:
         return
     _lock_management_chains(organisation_id)
@@ -802,26 +785,13 @@ def _validate(instance: User | Team) -> None:
 
 
 def _refuse_conflicts(user: User) -> None:
-    """One query for both unique identifiers (one round trip fewer per create): the rows with
-    the userName or the externalId, the userName's first, since that is the conflict reported
-    when both are taken, by different people."""
-    people = (
-        User.objects.get_queryset()
-        .filter(organisation=user.organisation)
-        .exclude(pk=user.pk)
-        .alias(username_lower=Lower("username"))
-    )
-    same_name = Q(username_lower=Lower(Value(user.username)))
-    wanted = same_name | Q(external_id=user.external_id) if user.external_id else same_name
-    existing = (
-        people.filter(wanted)
-        .annotate(has_the_username=ExpressionWrapper(same_name, output_field=BooleanField()))
-        .order_by("-has_the_username")
-        .first()
-    )
+    """One query for both unique identifiers (one round trip fewer per create), compiled once
+    (accounts.identity_reads); the userName is the conflict reported when both are taken, by
+    different people."""
+    existing = identity_reads.identifier_holder(user)
     if existing is None:
         return
-    if existing.has_the_username:  # type: ignore[attr-defined]  # the annotation above
+    if existing.holds_the_username:  # type: ignore[attr-defined]  # identity_reads' annotation
         raise UserConflict(field="userName", value=user.username, existing=existing)
     raise UserConflict(field="externalId", value=user.external_id or "", existing=existing)
 

@@ -12,13 +12,14 @@ them: its compiler's converters, its related-object populators, its annotations.
 text every time also lets PostgreSQL keep the statement prepared (auzlearn/config.py).
 
 The markers must reach the parameters as they are: values for exact lookups, not LIKE patterns
-the ORM rewrites. A marker that is missing or found twice is an error when the read is first
-compiled (in the tests), never a wrong query.
+the ORM rewrites. A marker that is missing, or found twice where the read did not say it is
+``repeated`` (a value compared in two places), is an error when the read is first compiled (in
+the tests), never a wrong query.
 """
 
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -35,7 +36,7 @@ class _Compiled:
     compiler: SQLCompiler
     sql: str
     params: tuple[Any, ...]
-    slots: dict[str, tuple[int, Callable[[Any], Any]]]  # each marker's place, and its form
+    slots: dict[str, tuple[tuple[int, ...], Callable[[Any], Any]]]  # each marker's places, form
     fields: tuple[int, int]  # where the model's own columns are in a row
     attnames: list[str]
     related: list[Any]  # django.db.models.query.RelatedPopulator
@@ -59,11 +60,18 @@ class _Compiled:
 class CompiledRead(Generic[M]):
     """``build(**markers)`` is the queryset; calling the read with the same names and the
     request's values returns its rows as model objects. The values must have the markers'
-    types (a UUID where the marker is one): they are sent as the ORM would send the markers."""
+    types (a UUID where the marker is one): they are sent as the ORM would send the markers.
+    A marker named in ``repeated`` may be sent more than once; each marker must be a value the
+    query sends nowhere else."""
 
-    def __init__(self, build: Callable[..., QuerySet[M]], **markers: Any) -> None:
+    def __init__(
+        self, build: Callable[..., QuerySet[M]], *, repeated: Collection[str] = (), **markers: Any
+    ) -> None:
+        if len({repr(marker) for marker in markers.values()}) != len(markers):
+            raise ValueError(f"markers must differ from each other: {markers!r}")
         self._build = build
         self._markers = markers
+        self._repeated = frozenset(repeated)
         self._local = threading.local()  # a compiler belongs to its thread's connection
 
     def __call__(self, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[M]:
@@ -72,8 +80,9 @@ class CompiledRead(Generic[M]):
         compiled = self.compiled(using)
         params = list(compiled.params)
         for name, value in values.items():
-            index, convert = compiled.slots[name]
-            params[index] = convert(value)
+            indexes, convert = compiled.slots[name]
+            for index in indexes:
+                params[index] = convert(value)
         with connections[using].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
@@ -99,12 +108,14 @@ class CompiledRead(Generic[M]):
                 for form, convert in _sent_forms(marker)
                 if type(param) is type(form) and param == form
             ]
-            if len(found) != 1:
+            if not found or (len(found) > 1 and name not in self._repeated):
                 raise ValueError(
                     f"marker {name}={marker!r} is {len(found)} times among the parameters of "
                     f"{sql!r}: use it once, in an exact lookup"
                 )
-            slots[name] = found[0]
+            if len({convert for _, convert in found}) != 1:
+                raise ValueError(f"marker {name}={marker!r} is sent in two forms in {sql!r}")
+            slots[name] = (tuple(index for index, _ in found), found[0][1])
         klass_info = compiler.klass_info
         assert klass_info is not None, "a CompiledRead reads model objects"
         select_fields = klass_info["select_fields"]

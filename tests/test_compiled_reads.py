@@ -123,6 +123,28 @@ def test_a_marker_used_twice_is_refused_when_first_compiled():
         read(public_id=uuid.uuid4())
 
 
+def test_a_marker_said_to_repeat_takes_the_value_everywhere_it_is_sent():
+    organisation = factories.organisation()
+    factories.user(organisation, "lee@acme.test")
+    factories.user(organisation, "ada@acme.test")
+    read = CompiledRead(
+        lambda username: User.objects.filter(username=username).annotate(asked=Value(username)),
+        repeated=("username",),
+        username="\x00marker",
+    )
+
+    [lee] = read(username="lee@acme.test")
+    [ada] = read(username="ada@acme.test")
+
+    assert (lee.username, lee.asked) == ("lee@acme.test", "lee@acme.test")  # type: ignore[attr-defined]
+    assert (ada.username, ada.asked) == ("ada@acme.test", "ada@acme.test")  # type: ignore[attr-defined]
+
+
+def test_two_markers_of_the_same_value_are_refused():
+    with pytest.raises(ValueError, match="must differ"):
+        CompiledRead(lambda a, b: User.objects.filter(pk=a, organisation_id=b), a=-1, b=-1)
+
+
 def test_values_for_other_names_are_refused():
     with pytest.raises(TypeError, match="expected values for"):
         BY_USERNAME(email="lee@acme.test")
