@@ -7,6 +7,7 @@ fixed shapes, so that one compiled SQL text serves every person of that shape.
 """
 
 from functools import cache
+from typing import Any
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Value
 from django.db.models.functions import Lower
@@ -24,7 +25,7 @@ def identifier_holder(user: User) -> User | None:
     ``user``'s ignoring case, or, failing that, whose externalId equals ``user``'s; only their
     pk is read. ``holds_the_username`` tells which of the two they hold."""
     read = _holders(bool(user.external_id), user.pk is not None)
-    values: dict[str, object] = {"organisation_id": user.organisation_id, "username": user.username}
+    values: dict[str, Any] = {"organisation_id": user.organisation_id, "username": user.username}
     if user.external_id:
         values["external_id"] = user.external_id
     if user.pk is not None:
@@ -55,7 +56,7 @@ def _holders(with_external_id: bool, excluding_a_person: bool) -> CompiledRead[U
             .only("pk")[:1]
         )
 
-    markers: dict[str, object] = {"organisation_id": _ORGANISATION, "username": _USERNAME}
+    markers: dict[str, Any] = {"organisation_id": _ORGANISATION, "username": _USERNAME}
     if with_external_id:
         markers["external_id"] = _EXTERNAL_ID
     if excluding_a_person:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict, Unpack
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, NotSupportedError, connection, transaction
+from django.db import IntegrityError, NotSupportedError, connection, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     F,
@@ -21,6 +22,7 @@ from django.db.models import (
     QuerySet,
     Value,
 )
+from django.db.models.constants import OnConflict
 from django.db.models.functions import Lower
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
@@ -808,14 +810,31 @@ def _with_sign_in_email(user: User, changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _insert_new_user(user: User) -> UserConflict | None:
-    """Save a new person; the conflict, returned rather than raised, when they lost a race
-    with a concurrent create of the same person (the constraint held, the savepoint undid the
-    INSERT), so that the caller can leave its atomic block before raising it."""
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError:
+    """Save a new person by one INSERT … ON CONFLICT DO NOTHING RETURNING. A create that lost
+    a race with a concurrent create of the same person (a userName or externalId taken since
+    _refuse_conflicts looked) writes nothing and gets no row back, and the transaction goes on:
+    no SAVEPOINT and RELEASE around every create to catch an IntegrityError (two round trips of
+    a POST /Users; bench/README.md, issue 15). The conflict is returned, not raised, so that
+    the caller can leave its atomic block first.
+
+    This is the INSERT Model.save makes (the compiler calls each field's pre_save), and what
+    AbstractBaseUser.save adds; no save signal is sent, and none is connected to User
+    (tests/accounts/test_services.py checks both)."""
+    meta = User._meta
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
+    returning = meta.db_returning_fields
+    using = router.db_for_write(User, instance=user)
+    [row] = User._base_manager._insert(  # type: ignore[attr-defined]  # Model.save's own call
+        [user], fields, returning, using=using, on_conflict=OnConflict.IGNORE
+    )
+    if row is None:
         return UserConflict(field="userName", value=user.username, existing=None)
+    for field, value in zip(returning, row, strict=True):
+        setattr(user, field.attname, value)
+    user._state.adding, user._state.db = False, using
+    if user._password is not None:  # type: ignore[attr-defined]  # as AbstractBaseUser.save
+        password_validation.password_changed(user._password, user)  # type: ignore[attr-defined]
+        user._password = None  # type: ignore[attr-defined]
     return None
 
 

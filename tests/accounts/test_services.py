@@ -6,6 +6,7 @@ import uuid
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import signals
 from django.test.utils import CaptureQueriesContext
 
 from accounts import services
@@ -499,6 +500,41 @@ def test_a_new_username_is_still_saved_in_a_savepoint_of_its_own(learner):
             lambda: services.user_update(user=learner, actor=SYSTEM, username="lee2@acme.test")
         )
     assert made[0] == "SELECT" and "SAVEPOINT" in made  # the conflict check, then the guard
+
+
+def test_a_create_writes_without_a_savepoint_and_its_person_is_saved_as_save_would(org):
+    with transaction.atomic():
+        made = _statements(
+            lambda: services.user_create(
+                organisation=org,
+                actor=SYSTEM,
+                username="ada@acme.test",
+                email="ada@acme.test",
+                password="s3cret-Pw!",
+            )
+        )
+    # the conflict check, the person, their email, the audit row, the waiting reports
+    assert made == ["SELECT", "INSERT", "INSERT", "INSERT", "SELECT"]
+    ada = User.objects.get(organisation=org, username="ada@acme.test")
+    assert ada.check_password("s3cret-Pw!")
+    assert ada.created_at == ada.updated_at and ada.public_id is not None
+
+
+def test_a_created_person_is_a_saved_instance(org):
+    ada = services.user_create(organisation=org, actor=SYSTEM, username="ada@acme.test")
+
+    assert ada.pk == User.objects.get(username="ada@acme.test").pk
+    assert ada._state.adding is False and ada._state.db == "default"
+    ada.title = "Lead"
+    ada.save(update_fields=["title"])  # an UPDATE, not a second INSERT
+    assert User.objects.get(pk=ada.pk).title == "Lead"
+
+
+def test_no_save_signal_is_connected_to_people():
+    """user_create inserts a person without Model.save, so without its signals
+    (services._insert_new_user): a receiver connected to User would be skipped there."""
+    assert not signals.pre_save.has_listeners(User)
+    assert not signals.post_save.has_listeners(User)
 
 
 def test_a_refusal_leaves_the_caller_s_transaction_as_it_was(org, learner):
