@@ -48,7 +48,11 @@ class Server:
             command, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=_project_root()
         )
         log.close()
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:  # a server that never became ready is stopped all the same:
+            self.__exit__(None, None, None)  # its workers would go on using the machine
+            raise
         return self
 
     def __exit__(
