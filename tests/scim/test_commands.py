@@ -6,11 +6,13 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts import services
 from accounts.models import ActorKind, AuditEvent, CustomAttribute
-from scim import keys
+from scim import activity, keys
 from scim.models import Outcome, RefusedRequestCount, ScimKey, ScimRequest
 from tests import factories
 from tests.manage import manage, migrated_database
@@ -237,6 +239,37 @@ def test_prune_days_option_overrides_the_setting(org, settings):
 
     assert out == "Deleted 1 SCIM request log entry older than 10 days.\n"
     assert list(ScimRequest.objects.all()) == [kept]
+
+
+def _log_deletes(captured: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in captured if q["sql"].startswith('DELETE FROM "scim_scimrequest"')]
+
+
+def test_prune_deletes_in_batches_each_a_statement_of_its_own(org, other_org):
+    old = [_log(org if n % 2 else other_org, 40 + n) for n in range(5)]
+    kept = _log(org, 1)
+
+    with CaptureQueriesContext(connection) as captured:
+        deleted = activity.prune(older_than_days=30, batch_size=2)
+
+    assert deleted == 5
+    assert list(ScimRequest.objects.all()) == [kept]
+    log_deletes = _log_deletes(captured)
+    assert len(log_deletes) == 3  # 2, 2 and the last 1
+    assert all("LIMIT 2" in sql for sql in log_deletes)
+    assert not ScimRequest.objects.filter(pk__in=[row.pk for row in old]).exists()
+
+
+def test_prune_stops_when_a_batch_is_not_full_and_refuses_an_empty_batch(org):
+    for days in (31, 32):
+        _log(org, days)
+    with CaptureQueriesContext(connection) as captured:
+        assert activity.prune(older_than_days=30, batch_size=2) == 2
+    # A full batch does not tell whether more are left: one more DELETE looks.
+    assert len(_log_deletes(captured)) == 2
+
+    with pytest.raises(ValueError, match="batch_size"):
+        activity.prune(older_than_days=30, batch_size=0)
 
 
 def test_prune_with_nothing_to_delete_says_so(org):
