@@ -15,7 +15,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertTempl
 
 from accounts import services
 from accounts.models import ActorKind, AuditEvent, Organisation, Role
-from scim import keys
+from scim import keys, request_log
 from scim.models import Outcome, ScimKey, ScimRequest
 from tests import factories
 from tests.scim.conftest import scim_client_for
@@ -664,6 +664,41 @@ def test_activity_is_paginated_fifty_to_a_page_keeping_the_filter(admin_client, 
     assert len(last.context["rows"]) == 20
     assertContains(last, 'href="?log=scim&amp;outcome=failed&amp;page=2" rel="prev">Newer</a>')
     assert beyond.context["page"].number == 3
+
+
+def test_activity_counts_and_pages_only_the_newest_entries_of_a_long_log(
+    admin_client, org, monkeypatch
+):
+    monkeypatch.setattr(request_log, "MAX_BROWSED", 120)
+    ScimRequest.objects.bulk_create(
+        ScimRequest(
+            organisation=org,
+            created_at=timezone.now() - timedelta(minutes=n),
+            method="GET",
+            path=f"/scim/v2/{org.public_id}/Users/{n}",
+            status=200,
+            outcome=Outcome.SUCCEEDED,
+            duration_ms=1,
+            resource_label=f"person-{n:03d}",
+        )
+        for n in range(130)
+    )
+
+    with CaptureQueriesContext(connection) as first_queries:
+        first = admin_client.get(url("activity"), SCIM_LOG)
+    # Read now: the next request empties the connection's log of queries.
+    counts = [q["sql"] for q in first_queries if "COUNT(" in q["sql"]]
+    last = admin_client.get(url("activity"), scim_log(page=99))
+
+    assertContains(first, "More than 120 requests: the newest 120 are shown here")
+    assertContains(first, "Page 1 of 3")
+    assert len(counts) == 1 and "LIMIT 121" in counts[0]  # not every entry counted
+    assert last.context["page"].number == 3
+    assert [row.entry.resource_label for row in last.context["rows"]] == [
+        f"person-{n:03d}" for n in range(100, 120)
+    ]  # the newest 120, not the 10 older ones
+    few = admin_client.get(url("activity"), scim_log(outcome="failed"))
+    assertNotContains(few, "More than")
 
 
 def test_activity_takes_the_same_number_of_queries_for_5_or_60_rows(
