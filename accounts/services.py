@@ -51,6 +51,7 @@ from accounts.models import (
     TeamMembership,
     User,
 )
+from auzlearn.one_trip_inserts import insert_all
 
 
 class UserFields(TypedDict, total=False):
@@ -191,8 +192,9 @@ def user_create(
 ) -> User:
     """Create a person. Raises UserConflict when the userName or externalId is taken (active,
     inactive or deleted: the caller decides whether to revive the existing row, in the same
-    transaction: the checks come first, and a create that loses a race to another server is
-    undone by its own savepoint and raised once outside the writes, as above user_deactivate)."""
+    transaction: the checks come first, and a create that loses a race to another server
+    inserts nothing (_insert_new_user) and is raised once outside the writes, as above
+    user_deactivate)."""
     user = User(organisation=organisation, username=username)
     _apply(user, _with_sign_in_email(user, dict(fields)))
     user.updated_at = user.created_at
@@ -204,8 +206,15 @@ def user_create(
     with transaction.atomic(savepoint=False):
         lost_race = _insert_new_user(user)
         if lost_race is None:
-            profile_values.store(user, [f for f in PROFILE_LISTS if getattr(user, f)], new=True)
-            audit.record(actor=actor, action="user.create", target=user, changes=_profile_of(user))
+            # Their profile rows and the audit row in one round trip (one_trip_inserts).
+            insert_all(
+                profile_values.rows_of(user, [f for f in PROFILE_LISTS if getattr(user, f)]),
+                [
+                    audit.event(
+                        actor=actor, action="user.create", target=user, changes=_profile_of(user)
+                    )
+                ],
+            )
             if manager is not None and not manager.is_empty:
                 user_set_manager_reference(user=user, actor=actor, reference=manager)
             _link_waiting_reports(manager=user, actor=actor)

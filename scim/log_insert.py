@@ -8,18 +8,15 @@ the WAL and leaves the session's setting as it was: one round trip, the same dur
 saved three of the eight round trips of a userName lookup (bench/README.md, issue 15).
 
 The INSERT itself is the ORM's, compiled from the model's fields, so it stays what ``save()``
-would send. The one-string form needs psycopg's client-side binding (the simple query protocol
-is the one that takes several statements), so it has a cursor of that kind even where the
-connection's others bind on the server. Anywhere else (inside a transaction, where a failed
+would send; the one-string form needs psycopg's client-side binding
+(auzlearn/one_trip_inserts.py has both). Anywhere else (inside a transaction, where a failed
 INSERT must not abort the outer one; SQLite) the entry is saved the ORM's way, in a savepoint
 or transaction of its own.
 """
 
-from typing import Any
-
 from django.db import connection, transaction
-from django.db.models.sql import InsertQuery
 
+from auzlearn.one_trip_inserts import client_side_binding_cursor, insert_sql
 from scim.models import ScimRequest
 
 WITHOUT_WAITING_FOR_DISK = "SET LOCAL synchronous_commit TO OFF"
@@ -32,8 +29,8 @@ def insert(entry: ScimRequest) -> None:
             without_waiting_for_disk()
             entry.save(force_insert=True)
         return
-    sql, params = _insert_sql(entry)
-    with _client_side_binding_cursor() as cursor:
+    sql, params = insert_sql([entry], returning_pk=True)
+    with client_side_binding_cursor() as cursor:
         cursor.execute(f"{WITHOUT_WAITING_FOR_DISK}; {sql}", params)
         cursor.nextset()  # the INSERT's result: the SET has none
         row = cursor.fetchone()
@@ -55,32 +52,3 @@ def without_waiting_for_disk() -> None:
 
 def _one_round_trip() -> bool:
     return connection.vendor == "postgresql" and not connection.in_atomic_block
-
-
-def _client_side_binding_cursor() -> Any:
-    """A cursor that binds the parameters into the query string itself, as the simple query
-    protocol (the one that takes two statements in one string) needs, even on a connection
-    whose other cursors bind on the server (auzlearn/config.py: prepared statements)."""
-    if not getattr(connection.features, "uses_server_side_binding", False):
-        return connection.cursor()
-    # PostgreSQL only (psycopg); Any: django-stubs declare neither this class nor the wrapper's
-    # _prepare_cursor, which wraps a cursor as connection.cursor() does.
-    from django.db.backends.postgresql.base import Cursor  # type: ignore[attr-defined]
-
-    database: Any = connection
-    database.close_if_health_check_failed()
-    database.ensure_connection()
-    with database.wrap_database_errors:
-        return database._prepare_cursor(Cursor(database.connection))
-
-
-def _insert_sql(entry: ScimRequest) -> tuple[str, tuple[Any, ...]]:
-    """The INSERT ... RETURNING id that ``entry.save()`` would send."""
-    meta = ScimRequest._meta
-    fields = [field for field in meta.local_concrete_fields if not field.primary_key]
-    query = InsertQuery(ScimRequest)
-    query.insert_values(fields, [entry])
-    compiler = query.get_compiler(connection=connection)
-    compiler.returning_fields = [meta.pk]
-    [(sql, params)] = compiler.as_sql()
-    return sql, tuple(params)

@@ -108,7 +108,8 @@ class NewestPaginator(Paginator):  # type: ignore[type-arg]
     @cached_property
     def counted(self) -> int:
         """The entries, counted up to one more than MAX_BROWSED."""
-        return self.object_list[: MAX_BROWSED + 1].count()
+        entries: QuerySet[ScimRequest] = self.object_list  # type: ignore[assignment]
+        return entries[: MAX_BROWSED + 1].count()
 
     @cached_property
     def count(self) -> int:

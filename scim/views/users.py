@@ -129,9 +129,9 @@ class UsersView(UserResourceView):
         history; only an active match is a conflict (DESIGN §4). True when they came back."""
         active = True if user_input.active is None else user_input.active
         try:
-            # user_create checks before it writes, and a create that loses a race is undone
-            # by its own savepoint: a conflict leaves this request's transaction usable, and
-            # the revival below goes on in it without a savepoint here.
+            # user_create checks before it writes, and a create that loses a race inserts
+            # nothing: a conflict leaves this request's transaction usable, and the revival
+            # below goes on in it without a savepoint here.
             created = services.user_create(
                 organisation=self.organisation,
                 actor=self.actor,
