@@ -248,3 +248,36 @@ def test_organisation_people_cannot_open_the_scim_admin(client, primary_admin):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_the_request_list_reads_the_log_once_for_its_count_and_never_all_its_dates(
+    staff_client, scim_world
+):
+    with CaptureQueriesContext(connection) as captured:
+        response = staff_client.get(_url("scimrequest", "changelist"))
+    log_reads = [q["sql"] for q in captured if 'FROM "scim_scimrequest"' in q["sql"]]
+
+    assert response.status_code == 200
+    assert sum("COUNT(" in sql for sql in log_reads) == 1  # not a second one of the whole log
+    assert not any("DISTINCT" in sql for sql in log_reads)  # no list of years or months
+
+
+def test_the_request_list_filters_by_date_range(staff_client, scim_world):
+    old = scim_world["requests"][0]
+    ScimRequest.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=20))
+
+    response = staff_client.get(
+        _url("scimrequest", "changelist"),
+        {"created_at__gte": str(timezone.now() - timedelta(days=7))},  # as its links say it
+    )
+
+    rows = response.context["cl"].result_list
+    assert old.pk not in {row.pk for row in rows} and len(rows) >= 1
+
+
+@pytest.mark.parametrize("params", [{"status__exact": "abc"}, {"method__exact": "TRACE"}])
+def test_a_filter_value_the_list_does_not_know_shows_everything(staff_client, scim_world, params):
+    response = staff_client.get(_url("scimrequest", "changelist"), params)
+
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == len(scim_world["requests"])
