@@ -160,6 +160,32 @@ class EnvReader:
         return raw
 
 
+# --- PostgreSQL's planner for short requests ---
+
+# What every connection asks of PostgreSQL's planner unless the URL's own options say otherwise.
+# Our statements are short indexed reads and writes, but at a million people the planner's cost
+# estimate of some (a 10,000-member team's members) passes the thresholds at which it starts
+# parallel workers or compiles the query to machine code (JIT), each costing more than the
+# query itself: that team's members took 32 ms with two workers and 7 ms with none (EXPLAIN
+# ANALYZE at 100,000 people; bench/README.md, "The scale mode").
+SHORT_REQUEST_PLANNING = {"jit": "off", "max_parallel_workers_per_gather": "0"}
+
+
+def set_planning(databases: dict[str, dict[str, Any]]) -> None:
+    """Add SHORT_REQUEST_PLANNING to the libpq options of every PostgreSQL database, except the
+    settings the URL's options already give."""
+    for config in databases.values():
+        if "postgresql" not in config.get("ENGINE", ""):
+            continue
+        options = config.setdefault("OPTIONS", {})
+        given = _split(options.get("options", ""))
+        named = {part.split("=", 1)[0] for part in given}
+        ours = [
+            f"{name}={value}" for name, value in SHORT_REQUEST_PLANNING.items() if name not in named
+        ]
+        options["options"] = " ".join(f"-c {part}" for part in [*given, *ours])
+
+
 # --- PostgreSQL timeouts (auzlearn/db_timeouts.py) ---
 
 _TIMEOUTS = ("lock_timeout", "statement_timeout")

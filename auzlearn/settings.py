@@ -9,7 +9,7 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 
-from auzlearn.config import EnvReader, set_timeouts
+from auzlearn.config import EnvReader, set_planning, set_timeouts
 
 # Lets Django's generic classes take type arguments at run time (admin.ModelAdmin[User]), as
 # they do for the type checker.
@@ -115,6 +115,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS
     )
+set_planning(DATABASES)  # no parallel workers, no JIT for our short statements (config.py)
 set_timeouts(DATABASES, lock_timeout_ms=COMMAND_DB_LOCK_TIMEOUT_MS, statement_timeout_ms=None)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
