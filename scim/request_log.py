@@ -107,9 +107,12 @@ class NewestPaginator(Paginator):  # type: ignore[type-arg]
 
     @cached_property
     def counted(self) -> int:
-        """The entries, counted up to one more than MAX_BROWSED."""
+        """The entries, counted up to one more than MAX_BROWSED: any of them, in no order, so
+        that PostgreSQL reads them from whichever index holds them (at 5,000,000 entries, the
+        failed ones: 2 ms by an index-only scan, against 12 to 109 ms for the newest 10,001 in
+        order)."""
         entries: QuerySet[ScimRequest] = self.object_list  # type: ignore[assignment]
-        return entries[: MAX_BROWSED + 1].count()
+        return entries.order_by()[: MAX_BROWSED + 1].count()
 
     @cached_property
     def count(self) -> int:

@@ -692,7 +692,8 @@ def test_activity_counts_and_pages_only_the_newest_entries_of_a_long_log(
 
     assertContains(first, "More than 120 requests: the newest 120 are shown here")
     assertContains(first, "Page 1 of 3")
-    assert len(counts) == 1 and "LIMIT 121" in counts[0]  # not every entry counted
+    assert len(counts) == 1 and "LIMIT 121" in counts[0]  # not every entry counted,
+    assert "ORDER BY" not in counts[0]  # and in no order: any index that has them will do
     assert last.context["page"].number == 3
     assert [row.entry.resource_label for row in last.context["rows"]] == [
         f"person-{n:03d}" for n in range(100, 120)
