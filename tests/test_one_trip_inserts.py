@@ -17,7 +17,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-EMAILS = [
+EMAILS: list[dict[str, Any]] = [
     {"value": "lee@acme.test", "type": "work", "primary": True},
     {"value": "it's 100% ; DROP TABLE x; --@acme.test", "type": "home %s %(x)s"},
 ]
@@ -83,7 +83,7 @@ def test_nothing_to_insert_sends_nothing(org):
 def test_a_failing_insert_fails_the_callers_transaction_and_writes_nothing(org):
     user = factories.user(org, "lee@acme.test")
     events_before = AuditEvent.objects.count()
-    broken = ProfileValue(user=user, attribute=None, value="x@acme.test")  # NOT NULL
+    broken = ProfileValue(user=user, attribute=None, value="x@acme.test")  # type: ignore[misc]  # NOT NULL
     event = audit.event(actor=factories.SYSTEM, action="user.create", target=user)
 
     with pytest.raises(IntegrityError), transaction.atomic():
