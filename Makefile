@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 # Local runs use DEBUG (demo data, runserver); the test suite runs with production settings.
 RUN_ENV := DEBUG=true
 
-.PHONY: run test lint pytest fuzz install clean bench bench-smoke bench-scale
+.PHONY: run test lint pytest fuzz install clean bench bench-smoke bench-scale bench-log
 
 install: $(INSTALLED)
 
@@ -60,6 +60,12 @@ BENCH_MANY ?= 1000x1000
 
 bench-scale: $(BENCH_INSTALLED)
 	$(PY) -m bench --scale $(BENCH_SCALE) --many-organisations $(BENCH_MANY) $(BENCH_ARGS)
+
+# Issue 19's request log (bench/README.md, "The request log at ten million entries"): 10,000,000
+# SCIM log entries, the Activity tab and the prune on indexes and on monthly partitions. Smaller,
+# e.g. make bench-log BENCH_ARGS="--entries 200000 --people 2000".
+bench-log: $(BENCH_INSTALLED)
+	$(PY) -m bench.request_log $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
