@@ -668,7 +668,7 @@ def team_set_members(*, team: Team, actor: Actor, users: Collection[User]) -> Te
         Team.objects.select_for_update().filter(pk=team.pk).values_list("pk").first()
         wanted = {user.pk for user in users}
         present = dict(
-            TeamMembership.objects.filter(team=team).values_list("user_id", "user__public_id")
+            TeamMembership.objects.filter(team=team).values_list("user_id", "user_public_id")
         )
         added = [user for user in users if user.pk not in present]
         removed = {pk: str(public_id) for pk, public_id in present.items() if pk not in wanted}
@@ -717,21 +717,39 @@ def _change_members(
 
 def _insert_memberships(team: Team, user_ids: list[int], joined: datetime) -> None:
     """The new memberships, those that exist already skipped (a concurrent add of the same
-    person). On PostgreSQL one INSERT of the ids as one array, whatever their number: the ORM's
-    bulk_create sends three parameters a row, 768 for Entra's 256 members, each prepared by
-    Django and converted by psycopg (bench: adding 256 members)."""
+    person), each with its member's SCIM id and deletion (TeamMembership) as the people's rows
+    say now. On PostgreSQL one INSERT of the ids as one array, whatever their number: the
+    ORM's bulk_create sends a parameter a column a row, 1,280 for Entra's 256 members, each
+    prepared by Django and converted by psycopg (bench: adding 256 members). It reads the
+    people FOR SHARE, so that a deletion or revival of one of them either waits for this
+    transaction (and then updates its membership too) or is seen by it."""
     if connection.vendor != "postgresql":
+        people = User.objects.get_queryset().filter(pk__in=user_ids)
         TeamMembership.objects.bulk_create(
-            [TeamMembership(team=team, user_id=pk, created_at=joined) for pk in user_ids],
+            [
+                TeamMembership(
+                    team=team,
+                    user_id=pk,
+                    created_at=joined,
+                    user_public_id=public_id,
+                    user_deleted=deleted_at is not None,
+                )
+                for pk, public_id, deleted_at in people.values_list("pk", "public_id", "deleted_at")
+            ],
             ignore_conflicts=True,
         )
         return
-    table = connection.ops.quote_name(TeamMembership._meta.db_table)
+    memberships = connection.ops.quote_name(TeamMembership._meta.db_table)
+    people_table = connection.ops.quote_name(User._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (team_id, user_id, created_at) "  # noqa: S608 (our own table)
-            "SELECT %s, person, %s FROM unnest(%s::bigint[]) AS person ON CONFLICT DO NOTHING",
-            [team.pk, joined, user_ids],
+            f"WITH joining AS (SELECT id, public_id, deleted_at FROM {people_table} "  # noqa: S608
+            "WHERE id = ANY(%s::bigint[]) ORDER BY id FOR SHARE) "  # (our own tables)
+            f"INSERT INTO {memberships} "
+            "(team_id, user_id, created_at, user_public_id, user_deleted) "
+            "SELECT %s, id, %s, public_id, deleted_at IS NOT NULL FROM joining "
+            "ON CONFLICT DO NOTHING",
+            [user_ids, team.pk, joined],
         )
 
 
@@ -747,7 +765,8 @@ def _check_members_allowed(team: Team, users: Collection[User]) -> None:
 
 def _touch_teams_of(user: User, now: datetime) -> None:
     """The teams that list ``user`` look different when they stop (deletion) or start again
-    (revival) showing them: a new version for each, in one statement."""
+    (revival) showing them: a new version for each, in one statement. (Their memberships'
+    user_deleted follows the person's row by a trigger: accounts/migrations/0012.)"""
     Team.objects.filter(memberships__user=user).update(updated_at=now)
 
 

@@ -12,6 +12,7 @@ load: a crash would lose the last ones, and the run with them).
 """
 
 import random
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -65,9 +66,9 @@ def load(plan: OrganisationPlan, rng: random.Random, *, bars: bool = True) -> No
         cursor.execute("SET synchronous_commit TO off")  # this session only (see the module)
     try:
         organisation = services.organisation_create(actor=ACTOR, slug=plan.slug, name=plan.name)
-        pks = _people(organisation, plan, rng, bars)
+        pks, public_ids = _people(organisation, plan, rng, bars)
         if plan.teams:
-            _teams(organisation, plan, pks, rng, bars)
+            _teams(organisation, plan, pks, public_ids, rng, bars)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET synchronous_commit")
@@ -118,16 +119,18 @@ def _constants(model: type[Model], instance: Model, varying: Sequence[str]) -> d
 
 def _people(
     organisation: Organisation, plan: OrganisationPlan, rng: random.Random, bars: bool
-) -> list[int]:
+) -> tuple[list[int], list[uuid.UUID]]:
     """The people, then one ProfileValue row per email (as services.user_create writes them);
-    ids taken from the table's sequence first, so that each row names its manager."""
+    ids taken from the table's sequence first, so that each row names its manager. Their ids
+    and SCIM ids, which their memberships keep too."""
     pks = bulk.reserve_ids(User, plan.people)
+    new_public_id = User._meta.get_field("public_id").get_default  # a new uuid4 each
+    public_ids = [new_public_id() for _ in pks]
     now = timezone.now()
     prototype = User(organisation=organisation, created_at=now, updated_at=now, **PERSON_CONSTANTS)
     people = bulk.Columns(User, PERSON_COLUMNS, _constants(User, prototype, PERSON_COLUMNS))
     # Its own generator, so that the teams draw what they drew before (the same data per seed).
     passwords = random.Random(plan.slug)  # noqa: S311 (see unusable_password)
-    public_id = User._meta.get_field("public_id").get_default  # a new uuid4 each
 
     def rows() -> Iterator[list[Any]]:
         for index, pk in enumerate(pks):
@@ -135,7 +138,7 @@ def _people(
             values = person(plan, index)
             yield [
                 pk,
-                public_id(),
+                public_ids[index],
                 unusable_password(passwords),
                 None if manager is None else pks[manager],
                 *(values[name] for name in PERSON_COLUMNS[4:]),
@@ -156,13 +159,14 @@ def _people(
             ([pk, layout.username(plan, index).lower()] for index, pk in enumerate(pks)),
             on_rows=bar.update,
         )
-    return pks
+    return pks, public_ids
 
 
 def _teams(
     organisation: Organisation,
     plan: OrganisationPlan,
     pks: list[int],
+    public_ids: list[uuid.UUID],
     rng: random.Random,
     bars: bool,
 ) -> None:
@@ -189,12 +193,20 @@ def _teams(
             for number, name in enumerate(members)
         ]
     )
-    memberships = bulk.Columns(TeamMembership, ("team_id", "user_id"), {"created_at": now})
+    memberships = bulk.Columns(
+        TeamMembership,
+        ("team_id", "user_id", "user_public_id"),
+        {"created_at": now, "user_deleted": False},
+    )
     total = sum(len(indices) for indices in members.values())
     with progress.bar(total, f"{plan.slug}: team members", "member", leave=True, show=bars) as bar:
         bulk.copy(
             memberships,
-            ([team.pk, pks[i]] for team in teams for i in members[team.display_name]),
+            (
+                [team.pk, pks[i], public_ids[i]]
+                for team in teams
+                for i in members[team.display_name]
+            ),
             on_rows=bar.update,
         )
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import CharField
+from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 
 from accounts.models import Organisation, Team, TeamMembership, User
@@ -20,19 +20,25 @@ MAX_MEMBERS_PER_REQUEST = 10_000
 
 
 def members_of(teams: Iterable[Team]) -> dict[int, list[str]]:
-    """Every team's members' ids, as text, in one query, whatever their number. Deleted people
-    keep their membership (it comes back when they are revived) but SCIM does not show them.
+    """Every team's members' ids, as text, in one query, whatever their number, from the
+    memberships alone (membership_live_members_idx: no read of the people, whose index grows
+    with the directory). Deleted people keep their membership (it comes back when they are
+    revived) but SCIM does not show them.
 
     The ids come from the database as text, not as UUIDs: a 10,000-member team made 10,000
     UUID objects and turned each into text twice (its value and its $ref), which was a third
     of the time of its GET in-process (cProfile)."""
     by_team: dict[int, list[str]] = defaultdict(list)
+    ids = [team.pk for team in teams]
+    if not ids:
+        return by_team
+    # One team (a GET) by equality, whose index scan comes in member order: no sort of its
+    # members (10,000: 6 → 2.3 ms, EXPLAIN ANALYZE); a page of teams by one array.
+    which = Q(team_id=ids[0]) if len(ids) == 1 else Q(team__any=ids)
     rows = (
-        TeamMembership.objects.filter(
-            team__any=[team.pk for team in teams], user__deleted_at__isnull=True
-        )
+        TeamMembership.objects.filter(which, user_deleted=False)
         .order_by("user_id")
-        .values_list("team_id", Cast("user__public_id", output_field=CharField()))
+        .values_list("team_id", Cast("user_public_id", output_field=CharField()))
     )
     if connection.vendor == "postgresql":  # uuid::varchar is the canonical 8-4-4-4-12 form
         for team_id, public_id in rows:

@@ -571,6 +571,69 @@ def test_new_memberships_are_one_insert_and_skip_those_that_exist(org):
 
     made = _statements(lambda: services._insert_memberships(team, [ada.pk, lee.pk], joined))
 
-    assert made == ["INSERT"]  # a concurrent add of ada is no error, and changes nothing of hers
+    # One statement on PostgreSQL (the people's read and the INSERT); SQLite reads, then inserts.
+    assert made == (["WITH"] if connection.vendor == "postgresql" else ["SELECT", "INSERT"])
+    # A concurrent add of ada is no error, and changes nothing of hers.
     rows = dict(TeamMembership.objects.filter(team=team).values_list("user_id", "created_at"))
     assert rows == {ada.pk: existing, lee.pk: joined}
+    copies = TeamMembership.objects.filter(team=team).values_list(
+        "user_id", "user_public_id", "user_deleted"
+    )
+    assert set(copies) == {(ada.pk, ada.public_id, False), (lee.pk, lee.public_id, False)}
+
+
+def test_whoever_deletes_or_revives_a_person_their_memberships_follow(org):
+    """The trigger of accounts/migrations/0012: an UPDATE of the person's row that is not the
+    service's (support staff's SQL, code older than the migration) moves them too."""
+    team = factories.team(org, "Sales")
+    ada = factories.user(org, "ada@acme.test")
+    services.team_add_members(team=team, actor=SYSTEM, users=[ada])
+    gone = {"deleted_at": ada.created_at, "is_active": False, "deactivated_at": ada.created_at}
+
+    User.objects.filter(pk=ada.pk).update(**gone)
+    assert TeamMembership.objects.get(team=team, user=ada).user_deleted
+    User.objects.filter(pk=ada.pk).update(deleted_at=None)
+    assert not TeamMembership.objects.get(team=team, user=ada).user_deleted
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the insert's trigger is PostgreSQL's (0012)"
+)
+def test_a_membership_inserted_without_its_members_copies_gets_them_from_the_person(org):
+    """As code older than migration 0012, still serving while it is applied, or a bulk COPY
+    would insert it."""
+    team = factories.team(org, "Sales")
+    ada, gone = factories.user(org, "ada@acme.test"), factories.user(org, "gone@acme.test")
+    services.user_delete(user=gone, actor=SYSTEM)
+
+    with connection.cursor() as cursor:
+        for person in (ada, gone):
+            cursor.execute(
+                "INSERT INTO accounts_teammembership (team_id, user_id, created_at) "
+                "VALUES (%s, %s, now())",
+                [team.pk, person.pk],
+            )
+
+    copies = TeamMembership.objects.filter(team=team).values_list(
+        "user_id", "user_public_id", "user_deleted"
+    )
+    assert set(copies) == {(ada.pk, ada.public_id, False), (gone.pk, gone.public_id, True)}
+
+
+def test_a_membership_knows_whether_its_member_is_deleted_through_deletion_and_revival(org):
+    team = factories.team(org, "Sales")
+    ada = factories.user(org, "ada@acme.test")
+    services.team_add_members(team=team, actor=SYSTEM, users=[ada])
+
+    def deleted() -> bool:
+        return TeamMembership.objects.get(team=team, user=ada).user_deleted
+
+    services.user_delete(user=ada, actor=SYSTEM)
+    assert deleted()
+    services.user_revive(user=ada, actor=SYSTEM)
+    assert not deleted()
+
+    services.user_delete(user=ada, actor=SYSTEM)
+    other = factories.team(org, "Support")
+    services.team_add_members(team=other, actor=SYSTEM, users=[ada])  # joins while deleted
+    assert TeamMembership.objects.get(team=other, user=ada).user_deleted

@@ -217,6 +217,37 @@ def test_memberships_older_than_their_beginning_change_no_persons_version():
     assert last == dt.datetime(2024, 5, 1, tzinfo=dt.UTC)  # as before the migration
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_copies_each_members_scim_id_and_deletion_onto_their_memberships():
+    executor = MigrationExecutor(connection)
+    before = ("accounts", "0011_membership_created_at_idx")
+    executor.migrate([before])
+    old = executor.loader.project_state([before]).apps
+    organisation = old.get_model("accounts", "Organisation").objects.create(slug="m", name="M")
+    OldUser = old.get_model("accounts", "User")
+    live = OldUser.objects.create(organisation=organisation, username="live")
+    gone = OldUser.objects.create(
+        organisation=organisation,
+        username="gone",
+        is_active=False,
+        deactivated_at=dt.datetime(2024, 5, 1, tzinfo=dt.UTC),
+        deleted_at=dt.datetime(2024, 5, 1, tzinfo=dt.UTC),
+    )
+    team = old.get_model("accounts", "Team").objects.create(
+        organisation=organisation, display_name="T"
+    )
+    for person in (live, gone):
+        old.get_model("accounts", "TeamMembership").objects.create(team=team, user=person)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    copies = TeamMembership.objects.filter(team_id=team.pk).values_list(
+        "user_id", "user_public_id", "user_deleted"
+    )
+    assert set(copies) == {(live.pk, live.public_id, False), (gone.pk, gone.public_id, True)}
+
+
 # --- seen where people look -----------------------------------------------------------------
 
 

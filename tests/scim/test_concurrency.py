@@ -11,6 +11,7 @@ from django.db import connection, connections, transaction
 from accounts import services
 from accounts.errors import UserConflict
 from accounts.models import AuditEvent, Team, TeamMembership, User
+from scim import groups
 from tests import factories
 from tests.scim.conftest import scim_client_for
 
@@ -187,3 +188,45 @@ def test_a_create_that_loses_a_race_leaves_its_callers_transaction_usable():
     ]
     assert AuditEvent.objects.filter(action="user.create").count() == 2  # none for the loser
     assert after.pk is not None
+
+
+@pytest.mark.parametrize("change", ["delete", "revive"])
+def test_a_person_deleted_or_revived_while_joining_a_team_is_shown_by_it_as_they_end_up(change):
+    """A membership keeps whether its member is deleted (TeamMembership.user_deleted). The
+    other server's add reads the person FOR SHARE: this deletion or revival waits for it to
+    commit, and then updates the new membership too."""
+    org = factories.organisation("race")
+    team = factories.team(org, "Sales")
+    ada = factories.user(org, "ada@race.test")
+    if change == "revive":
+        services.user_delete(user=ada, actor=factories.SYSTEM)
+    inserted, release = threading.Event(), threading.Event()
+
+    def other_server() -> None:
+        try:
+            with transaction.atomic():
+                services.team_add_members(
+                    team=Team.objects.get(pk=team.pk),
+                    actor=factories.SYSTEM,
+                    users=[User.objects.get(pk=ada.pk)],
+                )
+                inserted.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=other_server)
+    other.start()
+    assert inserted.wait(timeout=10)
+    threading.Timer(0.5, release.set).start()  # commits while this change waits for it
+    person = User.objects.get(pk=ada.pk)
+    if change == "delete":
+        services.user_delete(user=person, actor=factories.SYSTEM)
+    else:
+        services.user_revive(user=person, actor=factories.SYSTEM)
+    other.join(timeout=10)
+
+    membership = TeamMembership.objects.get(team=team, user=ada)
+    assert membership.user_deleted is (change == "delete")
+    shown = groups.members_of([team]).get(team.pk, [])
+    assert shown == ([] if change == "delete" else [str(ada.public_id)])
