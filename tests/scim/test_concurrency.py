@@ -1,7 +1,8 @@
 """Concurrent SCIM requests on real PostgreSQL connections (Okta sends in parallel)."""
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -24,6 +25,32 @@ pytestmark = [
         reason="SQLite serialises writers, so there is no race to test; CI runs PostgreSQL",
     ),
 ]
+
+
+@contextmanager
+def _uncommitted_elsewhere(work: Callable[[], Any]) -> Iterator[None]:
+    """``work`` done in a transaction on another connection (another server), still uncommitted
+    when the block starts, and committed half a second into it: what the block does meanwhile
+    finds it in progress and, where it needs the same rows, waits for it."""
+    done, release = threading.Event(), threading.Event()
+
+    def other_server() -> None:
+        try:
+            with transaction.atomic():
+                work()
+                done.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=other_server)
+    other.start()
+    assert done.wait(timeout=10)
+    threading.Timer(0.5, release.set).start()
+    try:
+        yield
+    finally:
+        other.join(timeout=10)
 
 
 def _at_once(*calls: Callable[[], Any]) -> list[Any]:
@@ -157,22 +184,12 @@ def test_a_create_that_loses_a_race_leaves_its_callers_transaction_usable():
     this INSERT waits for it, then fails on the unique index. The UserConflict comes out of
     user_create with the transaction still usable, as the revival after it needs."""
     org = factories.organisation("race")
-    inserted, release = threading.Event(), threading.Event()
 
-    def other_server() -> None:
-        try:
-            with transaction.atomic():
-                factories.user(org, "jane@race.test")
-                inserted.set()
-                release.wait(timeout=10)
-        finally:
-            connections.close_all()
-
-    other = threading.Thread(target=other_server)
-    other.start()
-    assert inserted.wait(timeout=10)
-    threading.Timer(0.5, release.set).start()  # commits while this INSERT waits on the index
-    with transaction.atomic():
+    # This INSERT waits on the unique index for the other one.
+    with (
+        _uncommitted_elsewhere(lambda: factories.user(org, "jane@race.test")),
+        transaction.atomic(),
+    ):
         with pytest.raises(UserConflict):
             services.user_create(
                 organisation=org, actor=factories.SYSTEM, username="JANE@race.test"
@@ -180,7 +197,6 @@ def test_a_create_that_loses_a_race_leaves_its_callers_transaction_usable():
         after = services.user_create(
             organisation=org, actor=factories.SYSTEM, username="ada@race.test"
         )
-    other.join(timeout=10)
 
     assert sorted(User.objects.filter(organisation=org).values_list("username", flat=True)) == [
         "ada@race.test",
@@ -200,31 +216,20 @@ def test_a_person_deleted_or_revived_while_joining_a_team_is_shown_by_it_as_they
     ada = factories.user(org, "ada@race.test")
     if change == "revive":
         services.user_delete(user=ada, actor=factories.SYSTEM)
-    inserted, release = threading.Event(), threading.Event()
 
-    def other_server() -> None:
-        try:
-            with transaction.atomic():
-                services.team_add_members(
-                    team=Team.objects.get(pk=team.pk),
-                    actor=factories.SYSTEM,
-                    users=[User.objects.get(pk=ada.pk)],
-                )
-                inserted.set()
-                release.wait(timeout=10)
-        finally:
-            connections.close_all()
+    def add() -> None:
+        services.team_add_members(
+            team=Team.objects.get(pk=team.pk),
+            actor=factories.SYSTEM,
+            users=[User.objects.get(pk=ada.pk)],
+        )
 
-    other = threading.Thread(target=other_server)
-    other.start()
-    assert inserted.wait(timeout=10)
-    threading.Timer(0.5, release.set).start()  # commits while this change waits for it
-    person = User.objects.get(pk=ada.pk)
-    if change == "delete":
-        services.user_delete(user=person, actor=factories.SYSTEM)
-    else:
-        services.user_revive(user=person, actor=factories.SYSTEM)
-    other.join(timeout=10)
+    with _uncommitted_elsewhere(add):  # this change waits for the add's lock
+        person = User.objects.get(pk=ada.pk)
+        if change == "delete":
+            services.user_delete(user=person, actor=factories.SYSTEM)
+        else:
+            services.user_revive(user=person, actor=factories.SYSTEM)
 
     membership = TeamMembership.objects.get(team=team, user=ada)
     assert membership.user_deleted is (change == "delete")

@@ -636,20 +636,25 @@ def test_activity_says_when_there_is_nothing_yet(admin_client, org):
     )
 
 
-def test_activity_is_paginated_fifty_to_a_page_keeping_the_filter(admin_client, org):
+def _lookups(organisation: Organisation, count: int, *, failed: bool) -> None:
+    """``count`` GETs of person-000, person-001, … a minute apart, the first the newest."""
     ScimRequest.objects.bulk_create(
         ScimRequest(
-            organisation=org,
+            organisation=organisation,
             created_at=timezone.now() - timedelta(minutes=n),
             method="GET",
-            path=f"/scim/v2/{org.public_id}/Users/{n}",
-            status=404,
-            outcome=Outcome.FAILED,
+            path=f"/scim/v2/{organisation.public_id}/Users/{n}",
+            status=404 if failed else 200,
+            outcome=Outcome.FAILED if failed else Outcome.SUCCEEDED,
             duration_ms=1,
             resource_label=f"person-{n:03d}",
         )
-        for n in range(120)
+        for n in range(count)
     )
+
+
+def test_activity_is_paginated_fifty_to_a_page_keeping_the_filter(admin_client, org):
+    _lookups(org, 120, failed=True)
 
     first = admin_client.get(url("activity"), scim_log(outcome="failed"))
     last = admin_client.get(url("activity"), scim_log(outcome="failed", page=3))
@@ -670,19 +675,7 @@ def test_activity_counts_and_pages_only_the_newest_entries_of_a_long_log(
     admin_client, org, monkeypatch
 ):
     monkeypatch.setattr(request_log, "MAX_BROWSED", 120)
-    ScimRequest.objects.bulk_create(
-        ScimRequest(
-            organisation=org,
-            created_at=timezone.now() - timedelta(minutes=n),
-            method="GET",
-            path=f"/scim/v2/{org.public_id}/Users/{n}",
-            status=200,
-            outcome=Outcome.SUCCEEDED,
-            duration_ms=1,
-            resource_label=f"person-{n:03d}",
-        )
-        for n in range(130)
-    )
+    _lookups(org, 130, failed=False)
 
     with CaptureQueriesContext(connection) as first_queries:
         first = admin_client.get(url("activity"), SCIM_LOG)
