@@ -847,7 +847,16 @@ def _insert_new_user(user: User) -> UserConflict | None:
 
     This is the INSERT Model.save makes (the compiler calls each field's pre_save), and what
     AbstractBaseUser.save adds; no save signal is sent, and none is connected to User
-    (tests/accounts/test_services.py checks both)."""
+    (tests/accounts/test_services.py checks both). SQLite saves in a savepoint instead: its
+    INSERT OR IGNORE would skip a row for any constraint (a CHECK too), not only a taken
+    identifier."""
+    if connection.vendor != "postgresql":
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            return UserConflict(field="userName", value=user.username, existing=None)
+        return None
     meta = User._meta
     fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
     returning = meta.db_returning_fields
