@@ -27,7 +27,6 @@ bench/results/request-log-<entries>-<time>.md (and request-log-latest.md), with 
 """
 
 import argparse
-import inspect
 import json
 import os
 import random
@@ -72,7 +71,6 @@ DEFAULT_DATABASE = "auzlearn_bench_log"
 # The product's default SCIM_REQUEST_RETENTION_DAYS: entries older than this are pruned. With
 # the default --days of 60, the older half of the log is a month to prune.
 RETENTION_DAYS = 30
-BATCH_SIZE = 5_000  # rows per DELETE of scim.activity.prune, each its own transaction
 WARM_UP = 5
 MEASURED = 30
 PAGE_BUDGET_SECONDS = 0.100  # the issue: first page and search p50 under 100 ms
@@ -1249,28 +1247,24 @@ def prune_product(organisation: "Organisation") -> PruneResult:
             resource_type="User",
         )
 
-    prune: Callable[..., int] = activity.prune
-    batched = "batch_size" in inspect.signature(prune).parameters
-    options = {"older_than_days": RETENTION_DAYS, **({"batch_size": BATCH_SIZE} if batched else {})}
     with Writer(insert) as writer:
         time.sleep(QUIET_SECONDS)
         began = time.perf_counter()
         with _timed_statements() as statements:
-            deleted = prune(**options)
+            deleted = activity.prune(older_than_days=RETENTION_DAYS)
         ended = time.perf_counter()
         time.sleep(QUIET_SECONDS)
     ScimRequest.objects.filter(client=WRITER_CLIENT).delete()
-    how = ", ".join(f"{name}={value}" for name, value in options.items())
     return PruneResult(
         layout="indexes",
-        how=f"scim.activity.prune({how})",
+        how=f"scim.activity.prune(older_than_days={RETENTION_DAYS}), batches of "
+        f"{activity.PRUNE_BATCH}",
         rows=deleted,
         seconds=ended - began,
         statements=Timing(statements),
         writer=writer.between(began, ended),
         writer_before=writer.between(began - QUIET_SECONDS, began),
         vacuum_seconds=_vacuum(LOG_TABLE),
-        note="" if batched else "this commit's prune takes no batch_size",
     )
 
 
