@@ -68,15 +68,14 @@ def waiting_reports(manager: User) -> list[User]:
     """The people of ``manager``'s organisation whose pending manager reference names them (by
     id or externalId as value, by userName or email as display), locked FOR NO KEY UPDATE in id
     order; only what linking them and auditing it needs is read."""
-    values = [str(manager.public_id), manager.external_id or str(manager.public_id)]
-    displays = [manager.username, manager.email or manager.username]
+    public_id = str(manager.public_id)
     return _WAITING(
         organisation_id=manager.organisation_id,
         pk=manager.pk,
-        value_a=values[0],
-        value_b=values[1],
-        display_a=displays[0],
-        display_b=displays[1],
+        value_a=public_id,
+        value_b=manager.external_id or public_id,
+        display_a=manager.username,
+        display_b=manager.email or manager.username,
     )
 
 
