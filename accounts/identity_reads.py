@@ -13,7 +13,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Value
 from django.db.models.functions import Lower
 
 from accounts.models import User
-from auzlearn.compiled_reads import CompiledRead
+from auzlearn.compiled_reads import BoundRead, CompiledRead
 
 # Marker values (compiled_reads): each differs from every value these queries send otherwise.
 _ORGANISATION, _PERSON = -1, -2
@@ -68,8 +68,14 @@ def waiting_reports(manager: User) -> list[User]:
     """The people of ``manager``'s organisation whose pending manager reference names them (by
     id or externalId as value, by userName or email as display), locked FOR NO KEY UPDATE in id
     order; only what linking them and auditing it needs is read."""
+    return waiting_reports_read(manager).fetch()
+
+
+def waiting_reports_read(manager: User) -> BoundRead[User]:
+    """That read, not yet sent: a create sends it with its inserts, in one round trip
+    (auzlearn/one_trip_inserts.py)."""
     public_id = str(manager.public_id)
-    return _WAITING(
+    return _WAITING.bound(
         organisation_id=manager.organisation_id,
         pk=manager.pk,
         value_a=public_id,

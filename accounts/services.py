@@ -13,7 +13,7 @@ from typing import Any, TypedDict, Unpack
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, NotSupportedError, connection, router, transaction
+from django.db import IntegrityError, NotSupportedError, connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     F,
@@ -22,7 +22,6 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.db.models.constants import OnConflict
 from django.db.models.functions import Lower
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
@@ -51,6 +50,7 @@ from accounts.models import (
     TeamMembership,
     User,
 )
+from auzlearn.compiled_inserts import insert_sql
 from auzlearn.one_trip_inserts import insert_all
 
 
@@ -192,9 +192,10 @@ def user_create(
 ) -> User:
     """Create a person. Raises UserConflict when the userName or externalId is taken (active,
     inactive or deleted: the caller decides whether to revive the existing row, in the same
-    transaction: the checks come first, and a create that loses a race to another server
-    inserts nothing (_insert_new_user) and is raised once outside the writes, as above
-    user_deactivate)."""
+    transaction). The INSERT is the check: one that finds either taken, whether long ago or by
+    another server a moment ago, inserts nothing and the transaction goes on
+    (_insert_new_user); only then is the holder looked up, and the conflict raised outside
+    the writes, as above user_deactivate."""
     user = User(organisation=organisation, username=username)
     _apply(user, _with_sign_in_email(user, dict(fields)))
     user.updated_at = user.created_at
@@ -202,24 +203,26 @@ def user_create(
     if not active:
         user.is_active, user.deactivated_at = False, timezone.now()
     _validate(user)
-    _refuse_conflicts(user)
     with transaction.atomic(savepoint=False):
-        lost_race = _insert_new_user(user)
-        if lost_race is None:
-            # Their profile rows and the audit row in one round trip (one_trip_inserts).
-            insert_all(
+        inserted = _insert_new_user(user)
+        if inserted:
+            # Their profile rows and the audit row, and the lock on the reports waiting for
+            # them, in one round trip (one_trip_inserts).
+            waiting = insert_all(
                 profile_values.rows_of(user, [f for f in PROFILE_LISTS if getattr(user, f)]),
                 [
                     audit.event(
                         actor=actor, action="user.create", target=user, changes=_profile_of(user)
                     )
                 ],
+                then=identity_reads.waiting_reports_read(user),
             )
             if manager is not None and not manager.is_empty:
                 user_set_manager_reference(user=user, actor=actor, reference=manager)
-            _link_waiting_reports(manager=user, actor=actor)
-    if lost_race is not None:
-        raise lost_race
+            _link_waiting_reports(manager=user, actor=actor, waiting=waiting)
+    if not inserted:
+        _refuse_conflicts(user)
+        raise UserConflict(field="userName", value=user.username, existing=None)
     return user
 
 
@@ -524,8 +527,11 @@ def _managers_above(user_id: int) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def _link_waiting_reports(*, manager: User, actor: Actor) -> None:
-    """Link everyone whose pending manager reference names ``manager``."""
+def _link_waiting_reports(
+    *, manager: User, actor: Actor, waiting: list[User] | None = None
+) -> None:
+    """Link everyone whose pending manager reference names ``manager``: ``waiting``, when the
+    caller has already read and locked them (identity_reads.waiting_reports)."""
     # organisation_id, not organisation: a person read without their organisation (a SCIM
     # PUT's locked read) would load it for nothing.
     organisation_id = manager.organisation_id
@@ -534,7 +540,7 @@ def _link_waiting_reports(*, manager: User, actor: Actor) -> None:
     # The reports' rows are locked first, in id order, and the chains after them: the order
     # every manager change follows (its own person, then the chains), so none waits on another
     # in a circle. A report whose reference changed while we waited drops out of the result.
-    waiting_reports = identity_reads.waiting_reports(manager)
+    waiting_reports = identity_reads.waiting_reports(manager) if waiting is None else waiting
     if not waiting_reports:
         return
     _lock_management_chains(organisation_id)
@@ -837,15 +843,16 @@ def _with_sign_in_email(user: User, changes: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def _insert_new_user(user: User) -> UserConflict | None:
-    """Save a new person by one INSERT … ON CONFLICT DO NOTHING RETURNING. A create that lost
-    a race with a concurrent create of the same person (a userName or externalId taken since
-    _refuse_conflicts looked) writes nothing and gets no row back, and the transaction goes on:
-    no SAVEPOINT and RELEASE around every create to catch an IntegrityError (two round trips of
-    a POST /Users; bench/README.md, issue 15). The conflict is returned, not raised, so that
-    the caller can leave its atomic block first.
+def _insert_new_user(user: User) -> bool:
+    """Save a new person by one INSERT … ON CONFLICT DO NOTHING RETURNING; False when it
+    inserted nothing because the userName or externalId is taken (the unique indexes are the
+    rule identity_reads.identifier_holder reports on), by a person committed long ago or by a
+    concurrent create of another server, which the INSERT waits for. The transaction goes on
+    either way: no conflict check before every create, and no SAVEPOINT and RELEASE around it
+    to catch an IntegrityError (three round trips of a POST /Users; bench/README.md, issue 15).
 
-    This is the INSERT Model.save makes (the compiler calls each field's pre_save), and what
+    This is the INSERT Model.save makes, compiled once (auzlearn/compiled_inserts.py: each
+    field's pre_save and get_db_prep_save as the ORM calls them), and what
     AbstractBaseUser.save adds; no save signal is sent, and none is connected to User
     (tests/accounts/test_services.py checks both). SQLite saves in a savepoint instead: its
     INSERT OR IGNORE would skip a row for any constraint (a CHECK too), not only a taken
@@ -855,24 +862,20 @@ def _insert_new_user(user: User) -> UserConflict | None:
             with transaction.atomic():
                 user.save()
         except IntegrityError:
-            return UserConflict(field="userName", value=user.username, existing=None)
-        return None
-    meta = User._meta
-    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
-    returning = meta.db_returning_fields
-    using = router.db_for_write(User, instance=user)
-    [row] = User._base_manager._insert(  # type: ignore[attr-defined]  # Model.save's own call
-        [user], fields, returning, using=using, on_conflict=OnConflict.IGNORE
-    )
+            return False
+        return True
+    sql, params = insert_sql([user], returning_pk=True, ignore_conflicts=True)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
     if row is None:
-        return UserConflict(field="userName", value=user.username, existing=None)
-    for field, value in zip(returning, row, strict=True):
-        setattr(user, field.attname, value)
-    user._state.adding, user._state.db = False, using
+        return False
+    user.pk = row[0]
+    user._state.adding, user._state.db = False, connection.alias
     if user._password is not None:  # type: ignore[attr-defined]  # as AbstractBaseUser.save
         password_validation.password_changed(user._password, user)  # type: ignore[attr-defined]
         user._password = None  # type: ignore[attr-defined]
-    return None
+    return True
 
 
 def _save_existing_user(user: User, fields: list[str]) -> None:

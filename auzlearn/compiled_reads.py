@@ -57,6 +57,29 @@ class _Compiled:
         return made
 
 
+@dataclass(frozen=True)
+class BoundRead(Generic[M]):
+    """A compiled read with a request's values: its SQL, its parameters, and what its rows
+    become."""
+
+    sql: str
+    params: tuple[Any, ...]
+    compiled: _Compiled
+    using: str
+
+    def fetch(self) -> list[M]:
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, self.params)
+            return self.objects(cursor.fetchall())
+
+    def objects(self, rows: Sequence[Any]) -> list[M]:
+        """What these rows of the read's result make."""
+        compiler = self.compiled.compiler
+        if compiler.has_extra_select:  # columns only ORDER BY needed, as Django trims them
+            rows = [row[: compiler.col_count] for row in rows]
+        return self.compiled.objects(rows, self.using)
+
+
 class CompiledRead(Generic[M]):
     """``build(**markers)`` is the queryset; calling the read with the same names and the
     request's values returns its rows as model objects. The values must have the markers'
@@ -75,6 +98,11 @@ class CompiledRead(Generic[M]):
         self._local = threading.local()  # a compiler belongs to its thread's connection
 
     def __call__(self, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[M]:
+        return self.bound(using, **values).fetch()
+
+    def bound(self, using: str = DEFAULT_DB_ALIAS, **values: Any) -> "BoundRead[M]":
+        """The read's SQL and parameters for these values, unsent: for a caller that sends it
+        with other statements in one round trip (auzlearn/one_trip_inserts.py)."""
         if values.keys() != self._markers.keys():
             raise TypeError(f"expected values for {sorted(self._markers)}, got {sorted(values)}")
         compiled = self.compiled(using)
@@ -83,12 +111,7 @@ class CompiledRead(Generic[M]):
             indexes, convert = compiled.slots[name]
             for index in indexes:
                 params[index] = convert(value)
-        with connections[using].cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
-        if compiled.compiler.has_extra_select:  # columns only ORDER BY needed, as Django trims
-            rows = [row[: compiled.compiler.col_count] for row in rows]
-        return compiled.objects(rows, using)
+        return BoundRead(compiled.sql, tuple(params), compiled, using)
 
     def compiled(self, using: str = DEFAULT_DB_ALIAS) -> _Compiled:
         cache: dict[str, _Compiled] = self._local.__dict__.setdefault("by_alias", {})

@@ -7,16 +7,17 @@ PostgreSQL runs both statements in one implicit transaction, which commits witho
 the WAL and leaves the session's setting as it was: one round trip, the same durability. It
 saved three of the eight round trips of a userName lookup (bench/README.md, issue 15).
 
-The INSERT itself is the ORM's, compiled from the model's fields, so it stays what ``save()``
-would send; the one-string form needs psycopg's client-side binding
-(auzlearn/one_trip_inserts.py has both). Anywhere else (inside a transaction, where a failed
-INSERT must not abort the outer one; SQLite) the entry is saved the ORM's way, in a savepoint
-or transaction of its own.
+The INSERT itself is the ORM's, compiled from the model's fields once
+(auzlearn/compiled_inserts.py), so it stays what ``save()`` would send; the one-string form
+needs psycopg's client-side binding (auzlearn/one_trip_inserts.py). Anywhere else (inside a
+transaction, where a failed INSERT must not abort the outer one; SQLite) the entry is saved the
+ORM's way, in a savepoint or transaction of its own.
 """
 
 from django.db import connection, transaction
 
-from auzlearn.one_trip_inserts import client_side_binding_cursor, insert_sql
+from auzlearn.compiled_inserts import insert_sql
+from auzlearn.one_trip_inserts import client_side_binding_cursor
 from scim.models import ScimRequest
 
 WITHOUT_WAITING_FOR_DISK = "SET LOCAL synchronous_commit TO OFF"

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accounts import audit, profile_values
+from accounts.identity_reads import waiting_reports_read
 from accounts.models import AuditEvent, ProfileValue, User
 from auzlearn.one_trip_inserts import insert_all
 from tests import factories
@@ -72,6 +73,36 @@ def test_on_postgresql_every_group_goes_in_one_statement(org):
     else:
         assert len(statements) == 2
     assert ProfileValue.objects.filter(user=user).count() == 2
+
+
+def test_a_read_at_the_end_sees_the_rows_before_it_and_returns_its_own(org):
+    """A create sends the read of the reports waiting for its person after its inserts: the
+    read's rows come back as model objects, from the last result of the one statement."""
+    boss = factories.user(org, "boss@acme.test", external_id="00uBOSS")
+    waiting = [
+        factories.user(org, f"r{n}@acme.test", pending_manager_value="00uBOSS") for n in (1, 2)
+    ]
+    factories.user(org, "other@acme.test", pending_manager_value="00uOTHER")
+    user = factories.user(org, "lee@acme.test", emails=EMAILS)
+    ProfileValue.objects.filter(user=user).delete()
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        found = insert_all(*_rows(user, {"n": 1}), then=waiting_reports_read(boss))
+        inserted = ProfileValue.objects.filter(user=user).count()
+
+    assert [(p.pk, p.username) for p in found] == [(p.pk, p.username) for p in waiting]
+    assert all(isinstance(p, User) and p._state.adding is False for p in found)
+    assert inserted == 2
+    if connection.vendor == "postgresql":
+        [sent, _count] = [query["sql"] for query in captured.captured_queries]
+        assert sent.count("INSERT INTO") == 2 and sent.rstrip().endswith("FOR NO KEY UPDATE")
+
+
+def test_a_read_alone_is_sent_alone(org):
+    boss = factories.user(org, "boss@acme.test")
+    report = factories.user(org, "r@acme.test", pending_manager_display="BOSS@acme.test")
+    with transaction.atomic():
+        assert insert_all([], then=waiting_reports_read(boss)) == [report]
 
 
 def test_nothing_to_insert_sends_nothing(org):

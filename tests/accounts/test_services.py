@@ -80,6 +80,43 @@ def test_user_create_refuses_a_taken_external_id(org):
     assert caught.value.existing == first
 
 
+def test_user_create_names_the_username_s_holder_when_both_identifiers_are_taken(org):
+    factories.user(org, "ada@acme.test", external_id="00u1")
+    lee = factories.user(org, "lee@acme.test", external_id="00u2")
+    with pytest.raises(UserConflict) as caught:
+        services.user_create(
+            organisation=org, actor=SCIM, username="Lee@Acme.test", external_id="00u1"
+        )
+    assert (caught.value.field, caught.value.existing) == ("userName", lee)
+
+
+def test_a_refused_create_writes_nothing_and_the_transaction_goes_on(org):
+    """The person's INSERT is the conflict check (services._insert_new_user): one that finds
+    the userName taken, by a deleted person here, inserts nothing, and the revival or other
+    writes after it go on in the same transaction."""
+    gone = factories.user(org, "gone@acme.test")
+    services.user_delete(user=gone, actor=SYSTEM)
+    events = AuditEvent.objects.count()
+    with transaction.atomic():
+        with pytest.raises(UserConflict) as caught:
+            services.user_create(
+                organisation=org,
+                actor=SCIM,
+                username="GONE@acme.test",
+                emails=[{"value": "gone@acme.test", "type": "work"}],
+                manager=ManagerReference(value="00u-nobody"),
+            )
+        services.user_create(organisation=org, actor=SCIM, username="ada@acme.test")
+
+    assert caught.value.existing == gone and caught.value.existing.is_deleted
+    assert sorted(User.objects.filter(organisation=org).values_list("username", flat=True)) == [
+        "ada@acme.test",
+        "gone@acme.test",
+    ]
+    assert AuditEvent.objects.count() == events + 1  # ada's create only
+    assert not User.objects.filter(pending_manager_value="00u-nobody").exists()
+
+
 def test_user_create_refuses_bad_values_before_touching_the_database(org):
     with pytest.raises(ValidationError) as caught:
         services.user_create(organisation=org, actor=SCIM, username="x", email="not an email")
@@ -503,23 +540,25 @@ def test_a_new_username_is_still_saved_in_a_savepoint_of_its_own(learner):
 
 
 def test_a_create_writes_what_it_must_and_its_person_is_saved_as_save_would(org):
-    with transaction.atomic():
-        made = _statements(
-            lambda: services.user_create(
-                organisation=org,
-                actor=SYSTEM,
-                username="ada@acme.test",
-                email="ada@acme.test",
-                password="s3cret-Pw!",
-            )
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        services.user_create(
+            organisation=org,
+            actor=SYSTEM,
+            username="ada@acme.test",
+            email="ada@acme.test",
+            password="s3cret-Pw!",
         )
-    # The conflict check, the person, their email and the audit row, the waiting reports. On
-    # PostgreSQL the person's INSERT needs no savepoint (ON CONFLICT DO NOTHING) and the two
-    # rows are one statement (auzlearn.one_trip_inserts); SQLite saves in a savepoint.
+    made_sql = [query["sql"] for query in captured.captured_queries]
+    made = [sql.split()[0] for sql in made_sql]
+    # The person (their INSERT is the conflict check), then their email, the audit row and the
+    # waiting reports. On PostgreSQL the person's INSERT needs no savepoint (ON CONFLICT DO
+    # NOTHING) and the rest is one statement (auzlearn.one_trip_inserts); SQLite saves in a
+    # savepoint.
     if connection.vendor == "postgresql":
-        assert made == ["SELECT", "INSERT", "INSERT", "SELECT"]
+        assert made == ["INSERT", "INSERT"]
+        assert made_sql[1].count("INSERT INTO") == 2 and "FOR NO KEY UPDATE" in made_sql[1]
     else:
-        assert made == ["SELECT", "SAVEPOINT", "INSERT", "RELEASE", "INSERT", "INSERT", "SELECT"]
+        assert made == ["SAVEPOINT", "INSERT", "RELEASE", "INSERT", "INSERT", "SELECT"]
     ada = User.objects.get(organisation=org, username="ada@acme.test")
     assert ada.check_password("s3cret-Pw!")
     assert ada.created_at == ada.updated_at and ada.public_id is not None

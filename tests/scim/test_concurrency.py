@@ -180,19 +180,23 @@ def test_deleting_a_person_while_a_team_push_takes_them_out_fails_neither():
 
 
 def test_a_create_that_loses_a_race_leaves_its_callers_transaction_usable():
-    """The other server's INSERT is not committed yet when this create checks for conflicts:
-    this INSERT waits for it, then fails on the unique index. The UserConflict comes out of
-    user_create with the transaction still usable, as the revival after it needs."""
+    """The other server's INSERT is not committed yet when this create makes its own: this
+    INSERT waits for it on the unique index, then inserts nothing. The UserConflict comes out
+    of user_create naming the person the other server made, with the transaction still
+    usable, as the revival after it needs."""
     org = factories.organisation("race")
 
     # This INSERT waits on the unique index for the other one.
     with (
-        _uncommitted_elsewhere(lambda: factories.user(org, "jane@race.test")),
+        _uncommitted_elsewhere(lambda: factories.user(org, "jane@race.test", external_id="00uJ")),
         transaction.atomic(),
     ):
-        with pytest.raises(UserConflict):
+        with pytest.raises(UserConflict) as caught:
             services.user_create(
-                organisation=org, actor=factories.SYSTEM, username="JANE@race.test"
+                organisation=org,
+                actor=factories.SYSTEM,
+                username="jane.doe@race.test",
+                external_id="00uJ",
             )
         after = services.user_create(
             organisation=org, actor=factories.SYSTEM, username="ada@race.test"
@@ -202,6 +206,8 @@ def test_a_create_that_loses_a_race_leaves_its_callers_transaction_usable():
         "ada@race.test",
         "jane@race.test",
     ]
+    assert caught.value.field == "externalId"
+    assert caught.value.existing == User.objects.get(username="jane@race.test")
     assert AuditEvent.objects.filter(action="user.create").count() == 2  # none for the loser
     assert after.pk is not None
 
