@@ -36,14 +36,16 @@ class _Compiled:
     compiler: SQLCompiler
     sql: str
     params: tuple[Any, ...]
-    slots: dict[str, tuple[tuple[int, ...], Callable[[Any], Any]]]  # each marker's places, form
-    fields: tuple[int, int]  # where the model's own columns are in a row
+    slots: dict[str, tuple[tuple[int, Callable[[Any], Any]], ...]]  # each marker's places, forms
+    fields: tuple[int, int] | None  # where the model's own columns are in a row; None: values
     attnames: list[str]
     related: list[Any]  # django.db.models.query.RelatedPopulator
     annotations: dict[str, int]
 
     def objects(self, rows: Sequence[Any], using: str) -> list[Any]:
-        """What ModelIterable makes of these rows."""
+        """What ModelIterable makes of these rows (ValuesListIterable for a values read)."""
+        if self.fields is None:
+            return list(self.compiler.results_iter([list(rows)], tuple_expected=True))
         model = self.compiler.klass_info["model"]
         start, end = self.fields
         made = []
@@ -87,6 +89,8 @@ class CompiledRead(Generic[M]):
     A marker named in ``repeated`` may be sent more than once; each marker must be a value the
     query sends nowhere else."""
 
+    reads_objects = True
+
     def __init__(
         self, build: Callable[..., QuerySet[M]], *, repeated: Collection[str] = (), **markers: Any
     ) -> None:
@@ -108,8 +112,7 @@ class CompiledRead(Generic[M]):
         compiled = self.compiled(using)
         params = list(compiled.params)
         for name, value in values.items():
-            indexes, convert = compiled.slots[name]
-            for index in indexes:
+            for index, convert in compiled.slots[name]:
                 params[index] = convert(value)
         return BoundRead(compiled.sql, tuple(params), compiled, using)
 
@@ -128,7 +131,7 @@ class CompiledRead(Generic[M]):
             found = [
                 (index, convert)
                 for index, param in enumerate(params)
-                for form, convert in _sent_forms(marker)
+                for form, convert in _sent_forms(marker, connections[using])
                 if type(param) is type(form) and param == form
             ]
             if not found or (len(found) > 1 and name not in self._repeated):
@@ -136,9 +139,9 @@ class CompiledRead(Generic[M]):
                     f"marker {name}={marker!r} is {len(found)} times among the parameters of "
                     f"{sql!r}: use it once, in an exact lookup"
                 )
-            if len({convert for _, convert in found}) != 1:
-                raise ValueError(f"marker {name}={marker!r} is sent in two forms in {sql!r}")
-            slots[name] = (tuple(index for index, _ in found), found[0][1])
+            slots[name] = tuple(found)
+        if not self.reads_objects:
+            return _Compiled(compiler, sql, tuple(params), slots, None, [], [], {})
         klass_info = compiler.klass_info
         assert klass_info is not None, "a CompiledRead reads model objects"
         select_fields = klass_info["select_fields"]
@@ -155,6 +158,13 @@ class CompiledRead(Generic[M]):
         )
 
 
+class CompiledValues(CompiledRead[Any]):
+    """A ``values_list()`` read compiled once: its rows come back as the tuples the ORM makes
+    of them (each column's converters applied), not as model objects."""
+
+    reads_objects = False
+
+
 def _as_is(value: Any) -> Any:
     return value
 
@@ -163,9 +173,13 @@ def _hex(value: uuid.UUID) -> str:
     return value.hex
 
 
-def _sent_forms(marker: Any) -> list[tuple[Any, Callable[[Any], Any]]]:
+def _sent_forms(marker: Any, connection: Any) -> list[tuple[Any, Callable[[Any], Any]]]:
     """The forms the ORM may send a marker in, and how to send a value the same way: a UUID is
-    sent as it is to PostgreSQL, as 32 hex digits to SQLite (UUIDField)."""
+    sent as it is to PostgreSQL, as 32 hex digits to SQLite (UUIDField); an integer compared
+    with an integer column is sent to PostgreSQL as psycopg's Int2, Int4 or Int8 of it."""
     if isinstance(marker, uuid.UUID):
         return [(marker, _as_is), (marker.hex, _hex)]
+    if type(marker) is int:
+        kinds = set(getattr(connection.ops, "integerfield_type_map", {}).values())
+        return [(marker, _as_is), *((kind(marker), kind) for kind in kinds)]
     return [(marker, _as_is)]

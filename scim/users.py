@@ -18,6 +18,7 @@ from accounts.audit import Actor
 from accounts.models import CustomAttribute, Organisation, TeamMembership, User
 from accounts.services import ManagerReference, UserFields
 from accounts.versions import membership_changed, user_last_modified
+from auzlearn.compiled_reads import CompiledValues
 from scim import fields
 from scim.documents import (
     as_bool,
@@ -156,9 +157,7 @@ def attach_teams(people: Sequence[User], projection: Projection) -> None:
             for team_id, name, changed_at in getattr(person, TEAMS_READ)
         ]
     else:
-        memberships = TeamMembership.objects.filter(user__any=people).values_list(
-            "user_id", "team__public_id", "team__display_name", membership_changed()
-        )
+        memberships = _memberships_of([person.pk for person in people])
     teams: dict[int, list[tuple[str, str]]] = defaultdict(list)
     changed: dict[int, datetime] = {}  # by their teams' renaming or their joining
     for user_id, team_id, name, membership_changed_at in memberships:
@@ -169,6 +168,24 @@ def attach_teams(people: Sequence[User], projection: Projection) -> None:
         own = person.updated_at
         setattr(person, LAST_MODIFIED, max(own, changed.get(person.pk, own)))
         setattr(person, TEAMS, _by_name(teams[person.pk]))
+
+
+def _memberships(user_ids: list[int]) -> QuerySet[TeamMembership, tuple[Any, ...]]:
+    return TeamMembership.objects.filter(user__any=user_ids).values_list(
+        "user_id", "team__public_id", "team__display_name", membership_changed()
+    )
+
+
+# Compiled once on PostgreSQL (auzlearn/compiled_reads.py): building and compiling this
+# queryset was a tenth of a page of 100 people (cProfile, bench/README.md). Elsewhere __any is
+# a parameter per id, so the SQL differs with the page's length and the ORM builds it each time.
+_MEMBERSHIPS = CompiledValues(_memberships, user_ids=[-1])
+
+
+def _memberships_of(user_ids: list[int]) -> Iterable[tuple[Any, ...]]:
+    if connection.vendor == "postgresql":
+        return _MEMBERSHIPS(user_ids=user_ids)
+    return _memberships(user_ids)
 
 
 def _by_name(teams: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -2,20 +2,22 @@
 what the ORM gives for the same queryset, by the same SQL each time, with the values as
 parameters."""
 
+import datetime as dt
 import uuid
 from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models import Value
+from django.db.models import Subquery, Value
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accounts import services
-from accounts.models import User
-from auzlearn.compiled_reads import CompiledRead
+from accounts.models import PeopleCount, TeamMembership, User
+from accounts.versions import membership_changed
+from auzlearn.compiled_reads import CompiledRead, CompiledValues
 from scim import users
 from scim.models import ScimKey
 from scim.query import Projection
@@ -168,3 +170,57 @@ def test_a_read_sent_again_and_again_is_prepared_once_on_its_connection():
             ["%accounts_user%scim_teams_read%"],
         )
         assert cursor.fetchone()[0] == 1
+
+
+def _teams_of(user_ids: list[int]) -> Any:
+    return TeamMembership.objects.filter(user__in=user_ids).values_list(
+        "user_id", "team__public_id", "team__display_name", membership_changed()
+    )
+
+
+def test_a_compiled_values_read_makes_the_tuples_values_list_makes():
+    organisation = factories.organisation()
+    ada, lee = factories.user(organisation), factories.user(organisation)
+    factories.team(organisation, "Sales", members=[ada, lee])
+    factories.team(organisation, "Support", members=[lee])
+    read = CompiledValues(lambda lee_id: _teams_of([lee_id]), lee_id=-7)
+
+    compiled = read(lee_id=lee.pk)
+
+    assert sorted(compiled) == sorted(_teams_of([lee.pk]))
+    assert {type(value) for row in compiled for value in row[1:]} == {uuid.UUID, str, dt.datetime}
+    assert read(lee_id=-1) == []
+
+
+def test_an_integer_marker_is_found_however_the_orm_wraps_it():
+    """PostgreSQL gets psycopg's Int8 of a value compared with a BigIntegerField (Django's
+    integerfield_type_map): the marker is found in that form and the value sent in it."""
+    organisation = factories.organisation()
+    factories.user(organisation)
+    factories.user(organisation)
+    read = CompiledValues(
+        lambda org: PeopleCount.objects.filter(organisation_id=org).values_list("people"),
+        org=-3,
+    )
+
+    assert sum(people for (people,) in read(org=organisation.pk)) == 2
+    assert PeopleCount.of(organisation.pk) == 2 and PeopleCount.of(-5) == 0
+
+
+def test_a_repeated_marker_is_sent_in_each_place_as_the_orm_sent_it_there():
+    """The organisation's id is an int in the people's condition and psycopg's Int8 in the
+    count's (a BigIntegerField) on PostgreSQL: each place gets the value in its own form."""
+    one, two = factories.organisation(), factories.organisation()
+    factories.user(one)
+    factories.user(two)
+    factories.user(two)
+
+    def build(org: int) -> Any:
+        return User.objects.filter(organisation_id=org).annotate(
+            people=Subquery(PeopleCount.total_in(org))
+        )
+
+    read = CompiledRead(build, repeated=("org",), org=-9)
+
+    assert [person.people for person in read(org=one.pk)] == [1]
+    assert [person.people for person in read(org=two.pk)] == [2, 2]

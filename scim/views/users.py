@@ -55,9 +55,7 @@ class UserResourceView(ScimView):
         first_page = hot_reads.first_page_of_everyone(params)
         if first_page is not None:  # an import's first page: compiled once too
             projection = projection_of(params, self.user_type)
-            total = PeopleCount.of(self.organisation.pk)
-            count = first_page.count
-            rows = hot_reads.first_page(self.organisation, count, projection) if total else []
+            rows, total = hot_reads.first_page(self.organisation, first_page.count, projection)
             return self._page(query.Listing(rows, projection, total=total, page=first_page))
         return self._page(self._general_listing(params))
 

@@ -5,6 +5,8 @@ import urllib.parse
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -166,6 +168,16 @@ def test_an_import_s_first_page_is_the_general_path_s(scim, person, other_org, e
 
     _same_answer(fast, general)
     assert fast.json()["totalResults"] == 6  # boss, Lee and four: not the deleted, not theirs
+
+
+def test_an_import_s_first_page_reads_its_people_and_their_number_in_one_statement(scim, person):
+    factories.user(person.organisation, "ada@acme.test")
+    with CaptureQueriesContext(connection) as captured:
+        answer = scim.get("Users?count=1").json()
+
+    counting = [q["sql"] for q in captured.captured_queries if "accounts_peoplecount" in q["sql"]]
+    assert len(counting) == 1 and 'FROM "accounts_user"' in counting[0]
+    assert (answer["totalResults"], answer["itemsPerPage"]) == (3, 1)
 
 
 def test_an_empty_organisation_s_first_page_reads_nobody(other_org):
