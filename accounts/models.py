@@ -215,19 +215,23 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @classmethod
     def from_db(cls, db: str | None, field_names: Any, values: Any) -> "User":
-        """A person read with every column, made without Model.__init__: the values go into
-        the instance as __init__ would put them (none of these fields transforms a value on
-        the way in), which costs a fifth of it. __init__ setting 45 attributes one by one, two
-        through the foreign keys' descriptors, was 2.5 ms of a page of 100 people (bench/
-        README.md, issue 15). Deferred columns and any pre_init or post_init receiver take
-        Django's way, as __init__ is what they rely on."""
-        attnames = _user_attnames()
-        if len(values) != len(attnames) or _init_has_listeners(cls):
+        """A person read, made without Model.__init__: the values go into the instance as
+        __init__ would put them (none of these fields transforms a value on the way in), which
+        costs a fifth of it. __init__ setting 45 attributes one by one, two through the foreign
+        keys' descriptors, was 2.5 ms of a page of 100 people, and a team PATCH adding 256
+        people read five columns of each through it (bench/README.md, issue 15). Deferred
+        columns are left out of the instance, as __init__ leaves them, for DeferredAttribute
+        to load when asked. Any pre_init or post_init receiver takes Django's way, as
+        __init__ is what it relies on."""
+        if _init_has_listeners(cls):
             return super().from_db(db, field_names, values)
+        attnames = _user_attnames()
+        # Read whole, Django goes by the columns' order; else field_names are what was read.
+        names = attnames if len(values) == len(attnames) else field_names
         person = cls.__new__(cls)
         person._state = models.base.ModelState()
         person._state.adding, person._state.db = False, db
-        person.__dict__.update(zip(attnames, values, strict=True))
+        person.__dict__.update(zip(names, values, strict=True))
         return person
 
     class Meta:

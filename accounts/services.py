@@ -648,8 +648,7 @@ def team_add_members(*, team: Team, actor: Actor, users: Collection[User]) -> Te
     """Add people (members already are skipped). A constant number of queries for any size."""
     _check_members_allowed(team, users)
     with transaction.atomic(savepoint=False):
-        present = _present_members(team, users)
-        _change_members(team, actor, added=[u for u in users if u.pk not in present], removed={})
+        _change_members(team, actor, joining=list(users), removed={})
     return team
 
 
@@ -660,7 +659,7 @@ def team_remove_members(*, team: Team, actor: Actor, users: Collection[User]) ->
     with transaction.atomic(savepoint=False):
         present = _present_members(team, users)
         removed = {u.pk: str(u.public_id) for u in users if u.pk in present}
-        _change_members(team, actor, added=[], removed=removed)
+        _change_members(team, actor, joining=[], removed=removed)
     return team
 
 
@@ -676,9 +675,9 @@ def team_set_members(*, team: Team, actor: Actor, users: Collection[User]) -> Te
         present = dict(
             TeamMembership.objects.filter(team=team).values_list("user_id", "user_public_id")
         )
-        added = [user for user in users if user.pk not in present]
+        joining = [user for user in users if user.pk not in present]
         removed = {pk: str(public_id) for pk, public_id in present.items() if pk not in wanted}
-        _change_members(team, actor, added=added, removed=removed)
+        _change_members(team, actor, joining=joining, removed=removed)
     return team
 
 
@@ -692,19 +691,20 @@ def _present_members(team: Team, users: Collection[User]) -> set[int]:
 
 
 def _change_members(
-    team: Team, actor: Actor, *, added: list[User], removed: dict[int, str]
+    team: Team, actor: Actor, *, joining: list[User], removed: dict[int, str]
 ) -> None:
-    """Apply a membership difference in bulk; ``removed`` maps user pk to public id."""
-    added = list({user.pk: user for user in added}.values())  # the same person twice is once
-    if not added and not removed:
-        return
+    """Apply a membership difference in bulk: ``joining`` become members (those who are
+    already are skipped), ``removed`` (user pk to public id) leave."""
+    joining = list({user.pk: user for user in joining}.values())  # the same person twice is once
     if removed:
         TeamMembership.objects.filter(team=team, user_id__any=removed).delete()
-    team.updated_at = timezone.now()
-    if added:
-        # Each person who joined shows one more team: their membership's beginning is part of
-        # their lastModified (accounts.versions), so no row of theirs is written.
-        _insert_memberships(team, [user.pk for user in added], team.updated_at)
+    now = timezone.now()
+    # Each person who joined shows one more team: their membership's beginning is part of
+    # their lastModified (accounts.versions), so no row of theirs is written.
+    added = _insert_memberships(team, joining, now) if joining else []
+    if not added and not removed:
+        return
+    team.updated_at = now
     Team.objects.filter(pk=team.pk).update(updated_at=team.updated_at)
     if removed:  # each person who left shows one team fewer: a new lastModified
         User.objects.filter(pk__any=removed).update(updated_at=team.updated_at)
@@ -721,16 +721,25 @@ def _change_members(
     )
 
 
-def _insert_memberships(team: Team, user_ids: list[int], joined: datetime) -> None:
-    """The new memberships, those that exist already skipped (a concurrent add of the same
-    person), each with its member's SCIM id and deletion (TeamMembership) as the people's rows
-    say now. On PostgreSQL one INSERT of the ids as one array, whatever their number: the
+def _insert_memberships(team: Team, people: list[User], joined: datetime) -> list[User]:
+    """The new memberships of ``people``, those that exist already skipped (members already,
+    or added a moment ago by a concurrent request), each with its member's SCIM id and
+    deletion (TeamMembership) as the people's rows say now; returns those who joined. On
+    PostgreSQL one INSERT … RETURNING of the ids as one array, whatever their number: the
     ORM's bulk_create sends a parameter a column a row, 1,280 for Entra's 256 members, each
-    prepared by Django and converted by psycopg (bench: adding 256 members). It reads the
-    people FOR SHARE, so that a deletion or revival of one of them either waits for this
-    transaction (and then updates its membership too) or is seen by it."""
+    prepared by Django and converted by psycopg, and a read of who is a member already was a
+    round trip of its own (bench: adding 256 members). It reads the people FOR SHARE, so that
+    a deletion or revival of one of them either waits for this transaction (and then updates
+    its membership too) or is seen by it."""
+    user_ids = [person.pk for person in people]
     if connection.vendor != "postgresql":
-        people = User.objects.get_queryset().filter(pk__in=user_ids)
+        members = TeamMembership.objects.filter(team=team).values("user_id")
+        rows = list(
+            User.objects.get_queryset()
+            .filter(pk__in=user_ids)
+            .exclude(pk__in=members)
+            .values_list("pk", "public_id", "deleted_at")
+        )
         TeamMembership.objects.bulk_create(
             [
                 TeamMembership(
@@ -740,11 +749,12 @@ def _insert_memberships(team: Team, user_ids: list[int], joined: datetime) -> No
                     user_public_id=public_id,
                     user_deleted=deleted_at is not None,
                 )
-                for pk, public_id, deleted_at in people.values_list("pk", "public_id", "deleted_at")
+                for pk, public_id, deleted_at in rows
             ],
             ignore_conflicts=True,
         )
-        return
+        joining = {pk for pk, _, _ in rows}
+        return [person for person in people if person.pk in joining]
     memberships = connection.ops.quote_name(TeamMembership._meta.db_table)
     people_table = connection.ops.quote_name(User._meta.db_table)
     with connection.cursor() as cursor:
@@ -754,9 +764,11 @@ def _insert_memberships(team: Team, user_ids: list[int], joined: datetime) -> No
             f"INSERT INTO {memberships} "
             "(team_id, user_id, created_at, user_public_id, user_deleted) "
             "SELECT %s, id, %s, public_id, deleted_at IS NOT NULL FROM joining "
-            "ON CONFLICT DO NOTHING",
+            "ON CONFLICT DO NOTHING RETURNING user_id",
             [user_ids, team.pk, joined],
         )
+        joined_ids = {row[0] for row in cursor.fetchall()}
+    return [person for person in people if person.pk in joined_ids]
 
 
 def _check_members_allowed(team: Team, users: Collection[User]) -> None:

@@ -144,8 +144,8 @@ def resolve(
     )
     if leaving:
         named = named.order_by("pk").select_for_update(no_key=True)
-    people = {str(user.public_id): user for user in named}
-    found = {text: people[str(u)] for text, u in parsed.items() if u and str(u) in people}
+    people = {user.public_id: user for user in named}
+    found = {text: people[u] for text, u in parsed.items() if u in people}
     unknown = [text for text in joining if text not in found or found[text].is_deleted]
     if unknown:
         shown = ", ".join(f'"{text[:64]}"' for text in unknown[:5])

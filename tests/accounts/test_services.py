@@ -611,10 +611,14 @@ def test_new_memberships_are_one_insert_and_skip_those_that_exist(org):
     existing = TeamMembership.objects.get(team=team, user=ada).created_at
     joined = existing + dt.timedelta(minutes=5)
 
-    made = _statements(lambda: services._insert_memberships(team, [ada.pk, lee.pk], joined))
+    with CaptureQueriesContext(connection) as captured:
+        joined_now = services._insert_memberships(team, [ada, lee], joined)
 
-    # One statement on PostgreSQL (the people's read and the INSERT); SQLite reads, then inserts.
+    # One statement on PostgreSQL (the people's read, the INSERT and who joined); SQLite reads
+    # the people not yet members, then inserts.
+    made = [query["sql"].split()[0] for query in captured.captured_queries]
     assert made == (["WITH"] if connection.vendor == "postgresql" else ["SELECT", "INSERT"])
+    assert joined_now == [lee]
     # A concurrent add of ada is no error, and changes nothing of hers.
     rows = dict(TeamMembership.objects.filter(team=team).values_list("user_id", "created_at"))
     assert rows == {ada.pk: existing, lee.pk: joined}

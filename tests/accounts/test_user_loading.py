@@ -48,15 +48,27 @@ def test_a_person_read_whole_is_what_django_makes(org):
     assert read._state.adding is False
 
 
-def test_deferred_columns_and_init_receivers_take_django_s_way(org):
+def test_a_person_read_in_part_is_what_django_makes(org):
+    person = factories.user(org, "lee@acme.test", title="Lead")
+
+    partial = User.objects.only("pk", "username", "organisation_id").get(pk=person.pk)
+
+    names = [f.attname for f in User._meta.concrete_fields if f.attname in vars(partial)]
+    values = [getattr(partial, name) for name in names]
+    django_made = Model.from_db.__func__(User, "default", names, values)  # type: ignore[attr-defined]
+    assert names == ["id", "organisation_id", "username"]
+    assert _contents(partial) == _contents(django_made)
+    assert partial.get_deferred_fields() == django_made.get_deferred_fields() >= {"email", "title"}
+    assert partial.title == "Lead"  # a deferred column, loaded when asked
+
+
+def test_init_receivers_take_django_s_way(org):
     person = factories.user(org, "lee@acme.test")
     seen: list[User] = []
 
     def receiver(sender: Any, instance: User, **kwargs: Any) -> None:
         seen.append(instance)
 
-    partial = User.objects.only("pk", "username").get(pk=person.pk)
-    assert partial.get_deferred_fields() >= {"email", "title"}
     post_init.connect(receiver, sender=User)
     try:
         read = User.objects.get(pk=person.pk)

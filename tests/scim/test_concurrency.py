@@ -241,3 +241,27 @@ def test_a_person_deleted_or_revived_while_joining_a_team_is_shown_by_it_as_they
     assert membership.user_deleted is (change == "delete")
     shown = groups.members_of([team]).get(team.pk, [])
     assert shown == ([] if change == "delete" else [str(ada.public_id)])
+
+
+def test_a_team_add_racing_another_s_audits_only_whom_it_added():
+    """The other server adds ada and has not committed when this request adds ada and lee:
+    this INSERT waits for it on the unique index, skips ada, and the change it audits (and the
+    team's new version) is lee's alone."""
+    org = factories.organisation("race")
+    team = factories.team(org, "Sales")
+    ada, lee = factories.user(org, "ada@race.test"), factories.user(org, "lee@race.test")
+
+    with _uncommitted_elsewhere(
+        lambda: services.team_add_members(team=team, actor=factories.SYSTEM, users=[ada])
+    ):
+        services.team_add_members(team=team, actor=factories.SYSTEM, users=[ada, lee])
+
+    changes = [
+        event.changes["members"]
+        for event in AuditEvent.objects.filter(action="team.members").order_by("pk")
+    ]
+    assert changes == [
+        {"added": [str(ada.public_id)], "removed": []},
+        {"added": [str(lee.public_id)], "removed": []},
+    ]
+    assert set(team.members.all()) == {ada, lee}
