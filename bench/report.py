@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt
+from matplotlib import ticker
 
 from bench import layout
 from bench.budgets import MB, Verdict
@@ -193,7 +194,7 @@ def plot(info: RunInfo, results: Results, path: Path) -> None:
     boxes = axes.boxplot(
         [[sample.seconds * 1000 for sample in row.samples] for _, row in rows],
         positions=positions,
-        vert=False,
+        orientation="horizontal",
         whis=(5, 95),
         showfliers=False,
         patch_artist=True,
@@ -213,6 +214,11 @@ def plot(info: RunInfo, results: Results, path: Path) -> None:
             )
     axes.set_yticks(positions, [f"{title} [x{row.concurrency}]" for title, row in rows], fontsize=8)
     axes.set_xscale("log")
+    # Plain numbers at 1, 2 and 5 of each decade: matplotlib's default labels its minor ticks
+    # as powers of ten that run into each other ("3x10^0 4x10^0").
+    axes.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    axes.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.xaxis.set_minor_formatter(ticker.NullFormatter())
     axes.set_xlim(right=max(row.p95 for _, row in rows) * 1000 * 3)  # room for the labels
     axes.set_xlabel(
         "latency, ms (log scale): box p25-p75 and median, whiskers p5-p95\n"
