@@ -1,5 +1,6 @@
-"""People read with every column are made without Model.__init__ (accounts.models.User.from_db):
-the same instance Django makes, and Django's way whenever something relies on __init__."""
+"""People read, with every column or some, are made without Model.__init__
+(accounts.models.User.from_db): the same instance Django makes, and Django's way whenever
+something relies on __init__."""
 
 from typing import Any
 
